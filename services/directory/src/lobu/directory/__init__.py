@@ -1,0 +1,1 @@
+"""The directory: the alliance address database and the source of alliance events."""

@@ -1,0 +1,60 @@
+"""Rules about alliances that need no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lobu.directory.errors import StaleVersionError, VersionRequiredError
+
+PUBLIC_FIELDS = ("name", "state", "postal_code", "city", "topics")
+
+
+def normalise_topics(topics: list[str]) -> list[str]:
+    """Topics without duplicates (case-insensitive), in the order given."""
+    seen: set[str] = set()
+    kept = []
+    for topic in topics:
+        if topic.casefold() not in seen:
+            seen.add(topic.casefold())
+            kept.append(topic)
+    return kept
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Names of the fields whose value differs, in a stable order."""
+    return sorted(name for name in after if before.get(name) != after[name])
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The version an If-Match header names; None for `*` (any version).
+
+    Accepts `"3"`, `W/"3"` and a bare `3`, since clients copy the ETag back as they got it.
+    """
+    if header is None or not header.strip():
+        raise VersionRequiredError(
+            "Send the alliance's ETag in If-Match, so that edits made meanwhile are not "
+            "overwritten (GET the alliance first)."
+        )
+    value = header.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise StaleVersionError(f"If-Match {header!r} names no version of this alliance.")
+    return int(value)
+
+
+def check_version(*, expected: int | None, current: int) -> None:
+    """Refuse an edit of a version that is no longer current."""
+    if expected is not None and expected != current:
+        raise StaleVersionError(
+            f"The alliance has changed since you loaded it (you edited version {expected}, "
+            f"the current version is {current}). Load it again and repeat your change.",
+            current_version=current,
+        )
+
+
+def etag(version: int) -> str:
+    """The strong ETag of a version."""
+    return f'"{version}"'

@@ -1,0 +1,1 @@
+"""Alembic migrations of the directory's database (applied at start-up)."""

@@ -1,0 +1,16 @@
+"""Settings of the directory, read from `LOBU_DIRECTORY_*` environment variables."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from lobu.shared import ServiceSettings
+
+
+class DirectorySettings(ServiceSettings):
+    """The directory's settings; see ServiceSettings for the shared ones."""
+
+    model_config = SettingsConfigDict(env_prefix="LOBU_DIRECTORY_", extra="ignore")
+
+    service_name: str = "directory"
+    database_url: str = "sqlite+aiosqlite:///var/directory.db"

@@ -1,0 +1,1 @@
+"""Notifications: email (and later webhooks) for facts from every other lobu service."""

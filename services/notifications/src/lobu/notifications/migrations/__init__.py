@@ -1,0 +1,1 @@
+"""Alembic migrations of notifications' database (applied at start-up)."""

@@ -1,0 +1,153 @@
+"""Reacting to alliance facts: keep local replicas, and queue welcome mails once both
+the alliance and its contacts are known.
+
+The public fact (`directory.alliance`) and the contacts (`directory.alliance-contacts`,
+personal data) come on two topics, in no guaranteed order between them; whichever
+arrives second schedules the welcome. Each handler runs inside the consumer's
+transaction, together with the inbox entry, so its effect happens once per event.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lobu.notifications.messages import MessageRenderer
+from lobu.notifications.models import AllianceReplica, ContactsReplica, Delivery
+from lobu.shared import Envelope, read_event_data
+from lobu.shared.contracts.directory import (
+    ALLIANCE_CREATED,
+    AllianceContactsChanged,
+    AllianceCreated,
+    AllianceDeleted,
+    AllianceUpdated,
+    ContactPerson,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class AllianceReactions:
+    """The handlers of alliance events."""
+
+    def __init__(self, renderer: MessageRenderer) -> None:
+        self._renderer = renderer
+
+    async def on_created(self, session: AsyncSession, envelope: Envelope) -> None:
+        """Remember the alliance and that it is owed a welcome."""
+        data = read_event_data(AllianceCreated, envelope.data)
+        replica = await _upsert_alliance(session, data)
+        if replica.created_event_id is None:
+            replica.created_event_id = envelope.id
+            replica.created_version = data.version
+        await self._schedule_welcome_if_ready(session, data.id)
+
+    async def on_updated(self, session: AsyncSession, envelope: Envelope) -> None:
+        """Keep the replica current; older versions are dropped."""
+        await _upsert_alliance(session, read_event_data(AllianceUpdated, envelope.data))
+
+    async def on_deleted(self, session: AsyncSession, envelope: Envelope) -> None:
+        """Forget the alliance's contacts and cancel what was not sent yet."""
+        data = read_event_data(AllianceDeleted, envelope.data)
+        replica = await session.get(AllianceReplica, data.id)
+        if replica is not None and replica.version >= data.version:
+            return
+        if replica is None:
+            replica = AllianceReplica(
+                alliance_id=data.id, name="", city="", state="", version=data.version
+            )
+            session.add(replica)
+        replica.version = data.version
+        replica.deleted = True
+        contacts = await session.get(ContactsReplica, data.id)
+        if contacts is not None:
+            await session.delete(contacts)
+
+    async def on_contacts_changed(self, session: AsyncSession, envelope: Envelope) -> None:
+        """Keep the contact replica current, then see whether a welcome is due."""
+        data = read_event_data(AllianceContactsChanged, envelope.data)
+        contacts = await session.get(ContactsReplica, data.alliance_id)
+        if contacts is not None and contacts.version >= data.version:
+            logger.info("dropping stale contacts v%d of %s", data.version, data.alliance_id)
+            return
+        if data.deleted:
+            if contacts is not None:
+                await session.delete(contacts)
+            return
+        serialised = [contact.model_dump(mode="json") for contact in data.contacts]
+        if contacts is None:
+            session.add(
+                ContactsReplica(
+                    alliance_id=data.alliance_id, version=data.version, contacts=serialised
+                )
+            )
+        else:
+            contacts.version = data.version
+            contacts.contacts = serialised
+        await session.flush()
+        await self._schedule_welcome_if_ready(session, data.alliance_id)
+
+    async def _schedule_welcome_if_ready(self, session: AsyncSession, alliance_id: str) -> None:
+        replica = await session.get(AllianceReplica, alliance_id)
+        contacts = await session.get(ContactsReplica, alliance_id)
+        if (
+            replica is None
+            or replica.deleted
+            or replica.created_event_id is None
+            or replica.welcome_scheduled
+            or contacts is None
+            or contacts.version < (replica.created_version or 1)
+        ):
+            return
+        already = set(
+            (
+                await session.scalars(
+                    select(Delivery.recipient).where(Delivery.event_id == replica.created_event_id)
+                )
+            ).all()
+        )
+        for raw in contacts.contacts:
+            contact = ContactPerson.model_validate(raw)
+            if contact.email.lower() in already:
+                continue
+            already.add(contact.email.lower())
+            text = self._renderer.welcome(
+                contact_name=contact.name,
+                contact_role=contact.role,
+                alliance_name=replica.name,
+                city=replica.city,
+            )
+            session.add(
+                Delivery(
+                    event_id=replica.created_event_id,
+                    event_type=ALLIANCE_CREATED,
+                    alliance_id=alliance_id,
+                    recipient=contact.email.lower(),
+                    subject=text.subject,
+                    body=text.body,
+                )
+            )
+        replica.welcome_scheduled = True
+
+
+async def _upsert_alliance(
+    session: AsyncSession, data: AllianceCreated | AllianceUpdated
+) -> AllianceReplica:
+    replica = await session.get(AllianceReplica, data.id)
+    if replica is None:
+        replica = AllianceReplica(
+            alliance_id=data.id,
+            name=data.name,
+            city=data.city,
+            state=data.state,
+            version=data.version,
+        )
+        session.add(replica)
+        await session.flush()
+        return replica
+    if data.version > replica.version and not replica.deleted:
+        replica.name, replica.city, replica.state = data.name, data.city, data.state
+        replica.version = data.version
+    return replica

@@ -1,0 +1,91 @@
+"""The FastAPI application every service is: lifespan, errors, metrics, health and docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from faststream.specification import AsyncAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from lobu.shared.errors import install_problem_handlers
+from lobu.shared.logs import configure_logging
+from lobu.shared.observability import install_request_observability
+from lobu.shared.runtime import ServiceRuntime
+
+Hook = Callable[[], Awaitable[None]]
+
+
+def _operations_router(runtime: ServiceRuntime, asyncapi: AsyncAPI) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Database and Kafka are reachable")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/asyncapi.json", summary="AsyncAPI document of the Kafka topics")
+    async def asyncapi_document(_request: Request) -> Response:
+        return Response(asyncapi.to_specification().to_json(), media_type="application/json")
+
+    return router
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    on_start: Sequence[Hook] = (),
+    on_stop: Sequence[Hook] = (),
+) -> FastAPI:
+    """Assemble a service's HTTP app around its runtime."""
+    settings = runtime.settings
+    configure_logging(service=runtime.service, level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        for hook in on_start:
+            await hook()
+        try:
+            yield
+        finally:
+            for hook in reversed(on_stop):
+                await hook()
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = runtime.token_verifier
+    install_problem_handlers(app)
+    install_request_observability(app, runtime.metrics)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Correlation-ID"],
+            expose_headers=["ETag", "Location", "X-Correlation-ID"],
+        )
+    asyncapi = AsyncAPI(runtime.broker, title=f"{title} events", version="0.1.0")
+    app.include_router(_operations_router(runtime, asyncapi))
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,151 @@
+"""Bearer-token authentication: JWTs verified with PyJWT, roles `admin` and `alliance`.
+
+Locally tokens are HS256 with a shared secret (`lobu token` prints one); in
+production RS256 with the identity provider's public key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from lobu.shared.settings import ServiceSettings
+
+ISSUER = "lobu"
+
+
+class Role(StrEnum):
+    """What a caller may do: Servicebüro staff, or one alliance's coordinator."""
+
+    ADMIN = "admin"
+    ALLIANCE = "alliance"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified bearer of a token."""
+
+    subject: str
+    role: Role
+    alliance_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """True for Servicebüro staff."""
+        return self.role is Role.ADMIN
+
+    def may_edit_alliance(self, alliance_id: str) -> bool:
+        """Admins edit every alliance; a coordinator only their own."""
+        return self.is_admin or (self.role is Role.ALLIANCE and self.alliance_id == alliance_id)
+
+
+class InvalidTokenError(Exception):
+    """The token is missing a claim, expired, forged or otherwise unusable."""
+
+
+class TokenVerifier:
+    """Checks signature, expiry, audience and the lobu claims of a token."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._algorithm = settings.jwt_algorithm
+        self._key = settings.jwt_public_key if self._algorithm == "RS256" else settings.jwt_secret
+        self._audience = settings.jwt_audience
+
+    def verify(self, token: str) -> Caller:
+        """The caller a valid token names; InvalidTokenError says what is wrong."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                options={"require": ["exp", "sub", "role"]},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidTokenError(str(error)) from error
+        try:
+            role = Role(claims["role"])
+        except ValueError:
+            raise InvalidTokenError(f"unknown role {claims['role']!r}") from None
+        alliance_id = claims.get("alliance_id")
+        if role is Role.ALLIANCE and not alliance_id:
+            raise InvalidTokenError("an alliance token needs the claim alliance_id")
+        return Caller(subject=str(claims["sub"]), role=role, alliance_id=alliance_id)
+
+
+def create_token(
+    *,
+    secret: str,
+    role: Role,
+    alliance_id: str | None = None,
+    subject: str = "developer",
+    audience: str = "lobu",
+    lifetime: timedelta = timedelta(hours=12),
+) -> str:
+    """Sign an HS256 token for local development and tests."""
+    if role is Role.ALLIANCE and not alliance_id:
+        raise ValueError("an alliance token needs --alliance-id")
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {
+        "iss": ISSUER,
+        "aud": audience,
+        "sub": subject,
+        "role": role.value,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": str(uuid.uuid4()),
+    }
+    if alliance_id:
+        claims["alliance_id"] = alliance_id
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+_bearer = HTTPBearer(auto_error=False, description="A lobu JWT (`lobu token --role admin`)")
+
+
+def optional_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller | None:
+    """The caller when a valid token came along, None without one; 401 for a bad one."""
+    if credentials is None:
+        return None
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        return verifier.verify(credentials.credentials)
+    except InvalidTokenError as error:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"Invalid bearer token: {error}",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from error
+
+
+def required_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
+    """The caller; 401 without a token."""
+    if caller is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="This request needs a bearer token (Authorization: Bearer <JWT>).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return caller
+
+
+def admin_caller(caller: Annotated[Caller, Depends(required_caller)]) -> Caller:
+    """The caller, who must be Servicebüro staff; 403 otherwise."""
+    if not caller.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="This request needs the role admin.")
+    return caller
+
+
+OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]
+CurrentCaller = Annotated[Caller, Depends(required_caller)]
+AdminCaller = Annotated[Caller, Depends(admin_caller)]

@@ -1,0 +1,129 @@
+"""The `lobu` command line: development tokens, the mail sink, dead letters, contract schemas."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from lobu.shared.auth import Role, create_token
+from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
+
+
+def _token(args: argparse.Namespace) -> int:
+    secret = os.environ.get("LOBU_JWT_SECRET", DEVELOPMENT_JWT_SECRET)
+    try:
+        token = create_token(
+            secret=secret,
+            role=Role(args.role),
+            alliance_id=args.alliance_id,
+            subject=args.subject,
+            lifetime=timedelta(hours=args.hours),
+        )
+    except ValueError as error:
+        print(f"lobu token: {error}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def _mailsink(args: argparse.Namespace) -> int:
+    from lobu.shared.mailsink import MailSink
+
+    sink = MailSink(Path(args.dir), host=args.host, port=args.port)
+    sink.start()
+    print(f"mail sink: SMTP on {args.host}:{args.port}, saving to {args.dir}/", flush=True)
+    stop = asyncio.Event()
+
+    async def wait() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+
+    try:
+        asyncio.run(wait())
+    finally:
+        sink.stop()
+    return 0
+
+
+def _dlq_replay(args: argparse.Namespace) -> int:
+    from lobu.shared.replay import replay_dead_letters
+
+    replayed = asyncio.run(
+        replay_dead_letters(args.topic, bootstrap_servers=args.bootstrap, limit=args.limit)
+    )
+    print(f"replayed {replayed} dead letters from {args.topic}")
+    return 0
+
+
+def _dlq_show(args: argparse.Namespace) -> int:
+    from lobu.shared.replay import read_dead_letters
+
+    for letter in asyncio.run(read_dead_letters(args.topic, bootstrap_servers=args.bootstrap)):
+        print(json.dumps(letter, ensure_ascii=False))
+    return 0
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from lobu.shared.contracts.schemas import export_schemas
+
+    for path in export_schemas(Path(args.folder)):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `lobu`."""
+    parser = argparse.ArgumentParser(prog="lobu", description="lobu development and operations")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    token = commands.add_parser("token", help="print a development JWT that every service accepts")
+    token.add_argument("--role", choices=[role.value for role in Role], required=True)
+    token.add_argument("--alliance-id", help="the alliance a coordinator token is bound to")
+    token.add_argument("--subject", default="developer", help="who the token names")
+    token.add_argument("--hours", type=float, default=12, help="lifetime in hours")
+    token.set_defaults(run=_token)
+
+    sink = commands.add_parser("mailsink", help="run the local SMTP sink (.eml files)")
+    sink.add_argument("--host", default="127.0.0.1")
+    sink.add_argument("--port", type=int, default=1025)
+    sink.add_argument("--dir", default="var/mail")
+    sink.set_defaults(run=_mailsink)
+
+    dlq = commands.add_parser("dlq", help="inspect and replay dead letters")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    for name, run, text in (
+        ("show", _dlq_show, "print the dead letters of a topic with their reasons"),
+        ("replay", _dlq_replay, "put dead letters back on the topic they came from"),
+    ):
+        command = dlq_commands.add_parser(name, help=text)
+        command.add_argument("topic", help="the dead-letter topic, e.g. directory.alliance.dlq")
+        command.add_argument(
+            "--bootstrap",
+            default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        )
+        if name == "replay":
+            command.add_argument("--limit", type=int, default=None)
+        command.set_defaults(run=run)
+
+    schemas = commands.add_parser("schemas", help="export the JSON Schemas of all event contracts")
+    schemas.add_argument("folder", nargs="?", default="shared/schemas")
+    schemas.set_defaults(run=_schemas)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `lobu` command."""
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

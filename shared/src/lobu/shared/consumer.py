@@ -1,0 +1,219 @@
+"""Reliable Kafka consumers: explicit acknowledgement, inbox, bounded retries, dead letters.
+
+FastStream's default acknowledgement is at-most-once (auto-commit), and its other
+policies either lose a failing message or redeliver it forever. So every lobu
+subscriber acknowledges by hand (AckPolicy.MANUAL) and commits a record's offset
+only after one of these is durable:
+
+- its effect, together with its inbox entry, in the service's database;
+- its copy on the dead-letter topic (malformed, or failing after bounded retries).
+
+While the database or Kafka is unreachable, the consumer waits and retries instead
+of dead-lettering: an outage is not the message's fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lobu.shared.dead_letter import dead_letter_record
+from lobu.shared.envelope import Envelope, EnvelopeError, from_kafka_record
+from lobu.shared.inbox import claim_event
+from lobu.shared.logs import correlation_id_var, event_id_var
+from lobu.shared.metrics import ServiceMetrics
+from lobu.shared.relay import PublishRecord
+from lobu.shared.topics import dead_letter_topic
+
+logger = logging.getLogger(__name__)
+
+# Applies one event's effect inside the transaction it is given.
+EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+class PoisonMessageError(Exception):
+    """A handler's verdict: this event can never be handled; dead-letter it at once."""
+
+
+class Outcome(StrEnum):
+    """What became of one record."""
+
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class ReceivedRecord:
+    """A record as it came off Kafka, before decoding."""
+
+    topic: str
+    partition: int
+    offset: int
+    headers: Sequence[tuple[str, bytes]]
+    key: bytes | None
+    value: bytes | None
+
+
+def _is_outage(error: BaseException) -> bool:
+    """Errors that mean "the database is away", not "this message is bad"."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, ConnectionError | TimeoutError)
+
+
+class ReliableConsumer:
+    """Handles records of some topics for one consumer group, effectively once."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        sessions: async_sessionmaker[AsyncSession],
+        handlers: dict[str, EventHandler],
+        publish: PublishRecord,
+        metrics: ServiceMetrics,
+        max_attempts: int = 5,
+        retry_backoff_seconds: float = 0.2,
+    ) -> None:
+        self.name = name
+        self._sessions = sessions
+        self._handlers = handlers
+        self._publish = publish
+        self._metrics = metrics
+        self._max_attempts = max_attempts
+        self._backoff = retry_backoff_seconds
+
+    async def handle(self, record: ReceivedRecord) -> Outcome:
+        """Handle one record; on return it may be acknowledged."""
+        outcome = await self._handle(record)
+        self._metrics.messages_consumed.labels(
+            self._metrics.service, self.name, record.topic, outcome.value
+        ).inc()
+        return outcome
+
+    async def _handle(self, record: ReceivedRecord) -> Outcome:
+        try:
+            envelope = from_kafka_record(record.headers, record.key, record.value)
+        except EnvelopeError as error:
+            await self._dead_letter(record, reason="malformed", error=str(error))
+            return Outcome.DEAD_LETTERED
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            logger.info("ignoring event type %s on %s", envelope.type, record.topic)
+            return Outcome.IGNORED
+        correlation_token = correlation_id_var.set(envelope.correlation_id)
+        event_token = event_id_var.set(envelope.id)
+        try:
+            return await self._apply_with_retries(record, envelope, handler)
+        finally:
+            correlation_id_var.reset(correlation_token)
+            event_id_var.reset(event_token)
+
+    async def _apply_with_retries(
+        self, record: ReceivedRecord, envelope: Envelope, handler: EventHandler
+    ) -> Outcome:
+        attempt = 0
+        outage_wait = self._backoff
+        while True:
+            attempt += 1
+            try:
+                return await self._apply_once(envelope, handler)
+            except (ValidationError, PoisonMessageError) as error:
+                await self._dead_letter(record, reason="invalid", error=str(error))
+                return Outcome.DEAD_LETTERED
+            except Exception as error:
+                if _is_outage(error):
+                    attempt -= 1  # an outage does not use up the message's attempts
+                    logger.warning("database unreachable (%s); retrying", error)
+                    await asyncio.sleep(outage_wait)
+                    outage_wait = min(outage_wait * 2, 10.0)
+                    continue
+                if attempt >= self._max_attempts:
+                    logger.exception("giving up on event after %d attempts", attempt)
+                    await self._dead_letter(record, reason="failed", error=repr(error))
+                    return Outcome.DEAD_LETTERED
+                logger.warning("attempt %d failed (%r); retrying", attempt, error)
+                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+
+    async def _apply_once(self, envelope: Envelope, handler: EventHandler) -> Outcome:
+        async with self._sessions() as session, session.begin():
+            claimed = await claim_event(
+                session, consumer=self.name, event_id=envelope.id, event_type=envelope.type
+            )
+            if not claimed:
+                return Outcome.DUPLICATE
+            await handler(session, envelope)
+        return Outcome.HANDLED
+
+    async def _dead_letter(self, record: ReceivedRecord, *, reason: str, error: str) -> None:
+        """Put the record on `<topic>.dlq`; keep trying while Kafka is away."""
+        letter = dead_letter_record(
+            headers=record.headers,
+            key=record.key,
+            value=record.value,
+            consumer=self.name,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+            error=error,
+        )
+        logger.error(
+            "dead-lettering %s[%d]@%d (%s): %s",
+            record.topic, record.partition, record.offset, reason, error,
+        )  # fmt: skip
+        wait = self._backoff
+        while True:
+            try:
+                await self._publish(dead_letter_topic(record.topic), letter)
+                return
+            except Exception as publish_error:
+                logger.warning("cannot dead-letter yet (%s); retrying", publish_error)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 10.0)
+
+
+async def _keep_raw_body(message: StreamMessage[object]) -> bytes:
+    # The consumer decodes and validates the CloudEvent itself, so that a record that
+    # is not JSON reaches it (and the dead-letter topic) instead of failing in FastStream.
+    return message.body
+
+
+def subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topics: Sequence[str]) -> None:
+    """Register `consumer` on `broker` for `topics`, acknowledging by hand."""
+
+    @broker.subscriber(
+        *topics,
+        group_id=consumer.name,
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        decoder=_keep_raw_body,
+        title=f"{consumer.name}:{','.join(topics)}",
+    )
+    async def on_record(message: KafkaMessage) -> None:
+        raw = message.raw_message
+        record = ReceivedRecord(
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            headers=tuple(raw.headers or ()),
+            key=raw.key,
+            value=raw.value,
+        )
+        await consumer.handle(record)
+        await message.ack()

@@ -1,0 +1,48 @@
+"""The inbox: which events a consumer has already handled, for effectively-once effects.
+
+A consumer claims an event id in the same transaction as its effect; a second
+delivery of the same event finds the claim and does nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from lobu.shared.clock import utc_now
+
+
+class InboxMessage(SQLModel, table=True):
+    """An event a named consumer has handled."""
+
+    __tablename__ = "inbox"
+
+    consumer: str = Field(primary_key=True, max_length=100)
+    event_id: str = Field(primary_key=True, max_length=64)
+    event_type: str = Field(max_length=200)
+    handled_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+async def claim_event(
+    session: AsyncSession, *, consumer: str, event_id: str, event_type: str
+) -> bool:
+    """Record that `consumer` handles `event_id`; False when it already has.
+
+    The primary key makes a concurrent second claim fail at commit, which rolls the
+    duplicate's effect back with it.
+    """
+    existing = await session.scalar(
+        select(InboxMessage.event_id).where(
+            InboxMessage.consumer == consumer, InboxMessage.event_id == event_id
+        )
+    )
+    if existing is not None:
+        return False
+    session.add(InboxMessage(consumer=consumer, event_id=event_id, event_type=event_type))
+    await session.flush()
+    return True

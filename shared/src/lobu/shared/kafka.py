@@ -1,0 +1,106 @@
+"""The service's Kafka client: one FastStream broker, connected in the background.
+
+A service must start and serve HTTP while Kafka is away (writes wait in the
+outbox), so the connection is retried in a task instead of failing the start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka.client import AIOKafkaClient
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+from lobu.shared.metrics import ServiceMetrics
+
+logger = logging.getLogger(__name__)
+
+
+def create_broker(*, bootstrap_servers: str, service: str, metrics: ServiceMetrics) -> KafkaBroker:
+    """A broker whose producer is idempotent and waits for all in-sync replicas."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=f"lobu-{service}",
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=10_000,
+        retry_backoff_ms=200,
+        graceful_timeout=10.0,
+        middlewares=[
+            KafkaPrometheusMiddleware(registry=metrics.registry, app_name=f"lobu-{service}")
+        ],
+        logger=logging.getLogger(f"lobu.{service}.kafka"),
+    )
+
+
+class KafkaConnection:
+    """Starts the broker (producer and subscribers) and keeps retrying until it is up."""
+
+    def __init__(
+        self, broker: KafkaBroker, *, bootstrap_servers: str, metrics: ServiceMetrics
+    ) -> None:
+        self.broker = broker
+        self._bootstrap_servers = bootstrap_servers
+        self._metrics = metrics
+        self._connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        """True once the broker has started."""
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        """Begin connecting in the background."""
+        self._task = asyncio.create_task(self._connect_until_up(), name="kafka-connect")
+
+    async def wait_connected(self) -> None:
+        """Block until the broker has started."""
+        await self._connected.wait()
+
+    async def ping(self, wait_seconds: float = 2.0) -> bool:
+        """True when Kafka answers a metadata request now."""
+        if not self.connected:
+            return False
+        return await self.broker.ping(wait_seconds)
+
+    async def stop(self) -> None:
+        """Stop connecting, or close the broker cleanly."""
+        if self._task and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.connected:
+            await self.broker.stop()
+        self._metrics.kafka_connected.labels(self._metrics.service).set(0)
+
+    async def _kafka_answers(self) -> None:
+        # A bare client first: a broker whose start fails leaves its producer unclosed.
+        client = AIOKafkaClient(bootstrap_servers=self._bootstrap_servers)
+        try:
+            await client.bootstrap()
+        finally:
+            await client.close()
+
+    async def _connect_until_up(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self._kafka_answers()
+                await self.broker.start()
+            except Exception as error:
+                logger.warning("Kafka is not reachable yet (%s); retrying in %.1f s", error, delay)
+                try:
+                    await self.broker.stop()
+                except Exception:  # a half-started broker may fail to stop; start again anyway
+                    logger.debug("cleaning up a failed Kafka start failed", exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self._connected.set()
+            self._metrics.kafka_connected.labels(self._metrics.service).set(1)
+            logger.info("connected to Kafka")
+            return

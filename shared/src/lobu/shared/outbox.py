@@ -1,0 +1,104 @@
+"""The transactional outbox: events are rows written in the same transaction as the change.
+
+`add_event` is all a use case calls; `OutboxRelay` (relay.py) publishes the rows in
+order once they have committed. Kafka being away therefore loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from lobu.shared.clock import as_utc, utc_now
+from lobu.shared.contracts.base import ContractModel
+from lobu.shared.contracts.registry import definition_for
+from lobu.shared.envelope import Envelope
+from lobu.shared.logs import correlation_id_var
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An event waiting to be (or already) published; `position` is the publishing order."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unpublished", "published_at", "position"),)
+
+    position: int | None = Field(
+        default=None,
+        sa_column=Column(
+            # SQLite autoincrements only a column declared exactly INTEGER.
+            BigInteger().with_variant(Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+    )
+    event_id: str = Field(max_length=64, unique=True)
+    topic: str = Field(max_length=200)
+    event_type: str = Field(max_length=200)
+    source: str = Field(max_length=200)
+    subject: str = Field(max_length=200)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    correlation_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    published_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    def to_envelope(self) -> Envelope:
+        """The CloudEvent this row stands for."""
+        return Envelope(
+            type=self.event_type,
+            source=self.source,
+            subject=self.subject,
+            data=self.data,
+            id=self.event_id,
+            time=as_utc(self.occurred_at),
+            correlation_id=self.correlation_id,
+        )
+
+
+def add_event(
+    session: AsyncSession,
+    *,
+    event_type: str,
+    source: str,
+    subject: str,
+    data: ContractModel,
+) -> OutboxMessage:
+    """Queue an event in the caller's transaction; it is published only if that commits.
+
+    `data` must be the contract model registered for `event_type`, so a producer can
+    never publish data its consumers cannot read.
+    """
+    definition = definition_for(event_type)
+    if not isinstance(data, definition.data_model):
+        raise TypeError(
+            f"{event_type} carries {definition.data_model.__name__}, not {type(data).__name__}"
+        )
+    envelope = Envelope(
+        type=event_type,
+        source=source,
+        subject=subject,
+        data=data.model_dump(mode="json"),
+        correlation_id=correlation_id_var.get(),
+    )
+    message = OutboxMessage(
+        event_id=envelope.id,
+        topic=definition.topic,
+        event_type=envelope.type,
+        source=envelope.source,
+        subject=envelope.subject,
+        data=dict(envelope.data),
+        occurred_at=envelope.time,
+        correlation_id=envelope.correlation_id,
+    )
+    session.add(message)
+    return message

@@ -1,0 +1,153 @@
+"""A service's moving parts, created in one place: database, Kafka, outbox relay, consumers.
+
+The composition root (each service's `main.py`) builds a `ServiceRuntime` from its
+settings, registers its consumers, and hands it to `create_service_app`; nothing is
+created at import time, so tests build their own runtime with their own settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from lobu.shared.auth import TokenVerifier
+from lobu.shared.consumer import EventHandler, ReliableConsumer, subscribe
+from lobu.shared.contracts.base import EventDefinition
+from lobu.shared.database import create_engine, create_session_factory, ping
+from lobu.shared.envelope import KafkaRecord
+from lobu.shared.kafka import KafkaConnection, create_broker
+from lobu.shared.metrics import ServiceMetrics
+from lobu.shared.migrations import upgrade_database
+from lobu.shared.relay import OutboxRelay
+from lobu.shared.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+
+class KafkaUnavailableError(ConnectionError):
+    """Kafka has not been reached yet; the caller should retry later."""
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything a running service holds on to."""
+
+    service: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    metrics: ServiceMetrics
+    broker: KafkaBroker
+    kafka: KafkaConnection
+    relay: OutboxRelay
+    token_verifier: TokenVerifier
+    migrations: str
+
+    @classmethod
+    def create(cls, settings: ServiceSettings, *, service: str, migrations: str) -> ServiceRuntime:
+        """Build (but do not start) the runtime of `service`."""
+        metrics = ServiceMetrics(service=service)
+        engine = create_engine(settings.database_url)
+        sessions = create_session_factory(engine)
+        broker = create_broker(
+            bootstrap_servers=settings.kafka_bootstrap_servers, service=service, metrics=metrics
+        )
+        kafka = KafkaConnection(
+            broker, bootstrap_servers=settings.kafka_bootstrap_servers, metrics=metrics
+        )
+        runtime = cls(
+            service=service,
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            metrics=metrics,
+            broker=broker,
+            kafka=kafka,
+            relay=None,  # type: ignore[arg-type]  # needs publish_record, set just below
+            token_verifier=TokenVerifier(settings),
+            migrations=migrations,
+        )
+        runtime.relay = OutboxRelay(
+            sessions,
+            runtime.publish_record,
+            metrics=metrics,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        return runtime
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents `source` of what this service publishes."""
+        return f"/lobu/{self.service}"
+
+    async def publish_record(self, topic: str, record: KafkaRecord) -> None:
+        """Publish one record and wait for Kafka's acknowledgement (acks=all)."""
+        if not self.kafka.connected:
+            raise KafkaUnavailableError("not connected to Kafka yet")
+        await self.broker.publish(
+            record.value,
+            topic,
+            key=record.key,
+            headers={name: raw.decode("utf-8", "replace") for name, raw in record.headers.items()},
+        )
+
+    def declare_publications(self, definitions: Sequence[EventDefinition]) -> None:
+        """Describe what this service publishes in its AsyncAPI document."""
+        by_topic: dict[str, list[EventDefinition]] = {}
+        for definition in definitions:
+            by_topic.setdefault(definition.topic, []).append(definition)
+        for topic, topic_definitions in by_topic.items():
+            schema: Any = reduce(or_, (d.data_model for d in topic_definitions))
+            self.broker.publisher(
+                topic,
+                title=f"{topic}:publish",
+                description="CloudEvents (Kafka binary mode) of the types: "
+                + ", ".join(d.type for d in topic_definitions),
+                schema=schema,
+            )
+
+    def add_consumer(
+        self, *, name: str, topics: Sequence[str], handlers: dict[str, EventHandler]
+    ) -> ReliableConsumer:
+        """Subscribe a reliable consumer group `name` to `topics`."""
+        consumer = ReliableConsumer(
+            name=name,
+            sessions=self.sessions,
+            handlers=handlers,
+            publish=self.publish_record,
+            metrics=self.metrics,
+            max_attempts=self.settings.consumer_max_attempts,
+            retry_backoff_seconds=self.settings.consumer_retry_backoff_seconds,
+        )
+        subscribe(self.broker, consumer, topics)
+        return consumer
+
+    async def start(self) -> None:
+        """Migrate the database, then connect to Kafka and relay the outbox in the background."""
+        await upgrade_database(self.engine, self.migrations)
+        self.kafka.start()
+        self.relay.start()
+
+    async def stop(self) -> None:
+        """Stop relaying and consuming, close connections."""
+        await self.relay.stop()
+        await self.kafka.stop()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        """ "ok" or what is wrong, for the database and Kafka."""
+        checks: dict[str, str] = {}
+        try:
+            await ping(self.engine)
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"unreachable: {error.__class__.__name__}"
+        checks["kafka"] = "ok" if await self.kafka.ping() else "unreachable"
+        return checks

@@ -1,0 +1,16 @@
+"""Kafka topic names: `<service>.<entity>`, dead letters in `<topic>.dlq`."""
+
+from __future__ import annotations
+
+# Public facts about alliances: the public snapshot, no personal data.
+DIRECTORY_ALLIANCE = "directory.alliance"
+# Internal: alliance contacts (personal data). Only platform services may read it;
+# in production it is ACL-restricted and log-compacted.
+DIRECTORY_ALLIANCE_CONTACTS = "directory.alliance-contacts"
+
+ALL_TOPICS = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS)
+
+
+def dead_letter_topic(topic: str) -> str:
+    """The topic that holds messages of `topic` which could not be handled."""
+    return f"{topic}.dlq"
