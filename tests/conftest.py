@@ -1,0 +1,41 @@
+"""Fixtures for every test: real Kafka, real PostgreSQL and an SMTP sink, started on demand.
+
+Each comes, in this order, from an address in the environment
+(`KAFKA_BOOTSTRAP_SERVERS`, `LOBU_TEST_POSTGRES_URL`), from testcontainers when a
+Docker engine answers, or from the project's local runners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lobu.shared.mailsink import MailSink
+from tests.support.kafka_server import KafkaServer, kafka_server
+from tests.support.ports import free_port
+from tests.support.postgres_server import PostgresServer, postgres_server
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
+    """A real Apache Kafka broker for the whole test session."""
+    with kafka_server(tmp_path_factory.mktemp("kafka")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole test session."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
+    """An SMTP server that stores every message as an .eml file."""
+    sink = MailSink(tmp_path / "mail", port=free_port())
+    sink.start()
+    yield sink
+    sink.stop()
