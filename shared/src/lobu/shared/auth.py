@@ -55,7 +55,10 @@ class TokenVerifier:
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._algorithm = settings.jwt_algorithm
-        self._key = settings.jwt_public_key if self._algorithm == "RS256" else settings.jwt_secret
+        key = settings.jwt_public_key if self._algorithm == "RS256" else settings.jwt_secret
+        if not key:
+            raise ValueError(f"no key configured for {self._algorithm} tokens")
+        self._key: str = key
         self._audience = settings.jwt_audience
 
     def verify(self, token: str) -> Caller:

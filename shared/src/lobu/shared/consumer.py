@@ -207,6 +207,8 @@ def subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topics: Sequence[
     )
     async def on_record(message: KafkaMessage) -> None:
         raw = message.raw_message
+        if isinstance(raw, tuple):  # only batch subscribers receive tuples
+            raise TypeError("lobu consumers handle one record at a time, not batches")
         record = ReceivedRecord(
             topic=raw.topic,
             partition=raw.partition,

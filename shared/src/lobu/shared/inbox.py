@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, DateTime, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from lobu.shared.clock import utc_now
 
@@ -37,8 +37,8 @@ async def claim_event(
     duplicate's effect back with it.
     """
     existing = await session.scalar(
-        select(InboxMessage.event_id).where(
-            InboxMessage.consumer == consumer, InboxMessage.event_id == event_id
+        select(col(InboxMessage.event_id)).where(
+            col(InboxMessage.consumer) == consumer, col(InboxMessage.event_id) == event_id
         )
     )
     if existing is not None:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from lobu.shared.clock import as_utc, utc_now
 from lobu.shared.envelope import KafkaRecord, to_kafka_record
@@ -96,8 +97,8 @@ class OutboxRelay:
             rows = (
                 await session.scalars(
                     select(OutboxMessage)
-                    .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxMessage.position)  # type: ignore[arg-type]
+                    .where(col(OutboxMessage.published_at).is_(None))
+                    .order_by(col(OutboxMessage.position))
                     .limit(self._batch_size)
                     .with_for_update(skip_locked=True)
                 )
@@ -140,8 +141,8 @@ class OutboxRelay:
             async with self._sessions() as session:
                 count, oldest = (
                     await session.execute(
-                        select(func.count(), func.min(OutboxMessage.created_at)).where(
-                            OutboxMessage.published_at.is_(None)  # type: ignore[union-attr]
+                        select(func.count(), func.min(col(OutboxMessage.created_at))).where(
+                            col(OutboxMessage.published_at).is_(None)
                         )
                     )
                 ).one()

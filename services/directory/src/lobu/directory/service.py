@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from lobu.directory.domain import (
     PUBLIC_FIELDS,
@@ -99,6 +100,9 @@ class AllianceDirectory:
             changed = changed_fields(before.model_dump(mode="json"), requested)
             if not changed:
                 return before
+            # Read before the UPDATE: it synchronises the loaded object to the new values.
+            loaded_version = alliance.version
+            new_version = loaded_version + 1
             now = utc_now()
             row_values = {
                 name: after_values[name]
@@ -107,20 +111,20 @@ class AllianceDirectory:
             # Compare-and-set on the version: a concurrent edit that committed first wins.
             result = await session.execute(
                 update(Alliance)
-                .where(Alliance.id == alliance_id, Alliance.version == alliance.version)  # type: ignore[arg-type]
-                .values(**row_values, version=alliance.version + 1, updated_at=now)
+                .where(col(Alliance.id) == alliance_id, col(Alliance.version) == loaded_version)
+                .values(**row_values, version=new_version, updated_at=now)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if cast("CursorResult[Any]", result).rowcount != 1:
                 raise StaleVersionError(
                     "The alliance changed while your edit was saved; load it again and repeat."
                 )
             if "topics" in changed:
                 await session.execute(
-                    delete(AllianceTopic).where(AllianceTopic.alliance_id == alliance_id)  # type: ignore[arg-type]
+                    delete(AllianceTopic).where(col(AllianceTopic.alliance_id) == alliance_id)
                 )
                 _replace_topics(session, alliance_id, after_values["topics"])
             after = AlliancePrivate.model_validate(
-                after_values | {"version": alliance.version + 1, "updated_at": now}
+                after_values | {"version": new_version, "updated_at": now}
             )
             self._publish_updated(session, after, changed)
         return after
@@ -152,13 +156,15 @@ class AllianceDirectory:
         self, filters: AllianceFilters, *, cursor: str | None, limit: int
     ) -> AllianceListPage:
         """A page of alliances ordered by name, then id (stable while data changes)."""
-        query = select(Alliance).order_by(Alliance.name, Alliance.id).limit(limit + 1)  # type: ignore[arg-type]
+        query = select(Alliance).order_by(col(Alliance.name), col(Alliance.id)).limit(limit + 1)
         if filters.state:
-            query = query.where(Alliance.state == filters.state)
+            query = query.where(col(Alliance.state) == filters.state)
         if filters.topic:
             query = query.where(
-                Alliance.id.in_(  # type: ignore[attr-defined]
-                    select(AllianceTopic.alliance_id).where(AllianceTopic.topic == filters.topic)
+                col(Alliance.id).in_(
+                    select(col(AllianceTopic.alliance_id)).where(
+                        col(AllianceTopic.topic) == filters.topic
+                    )
                 )
             )
         if cursor:
@@ -167,8 +173,8 @@ class AllianceDirectory:
             except CursorError as error:
                 raise InvalidCursorError(str(error)) from error
             query = query.where(
-                (Alliance.name > last_name)
-                | ((Alliance.name == last_name) & (Alliance.id > last_id))  # type: ignore[arg-type, operator]
+                (col(Alliance.name) > last_name)
+                | ((col(Alliance.name) == last_name) & (col(Alliance.id) > last_id))
             )
         async with self._sessions() as session:
             rows = list((await session.scalars(query)).all())
@@ -229,9 +235,9 @@ async def _topics_of(session: AsyncSession, alliance_ids: list[str]) -> dict[str
     if not alliance_ids:
         return topics
     rows = await session.execute(
-        select(AllianceTopic.alliance_id, AllianceTopic.topic)
-        .where(AllianceTopic.alliance_id.in_(alliance_ids))  # type: ignore[attr-defined]
-        .order_by(AllianceTopic.alliance_id, AllianceTopic.position)  # type: ignore[arg-type]
+        select(col(AllianceTopic.alliance_id), col(AllianceTopic.topic))
+        .where(col(AllianceTopic.alliance_id).in_(alliance_ids))
+        .order_by(col(AllianceTopic.alliance_id), col(AllianceTopic.position))
     )
     for alliance_id, topic in rows:
         topics[alliance_id].append(topic)
@@ -247,7 +253,7 @@ def _private_view(alliance: Alliance, topics: list[str]) -> AlliancePrivate:
     return AlliancePrivate(
         id=alliance.id,
         name=alliance.name,
-        state=alliance.state,  # type: ignore[arg-type]
+        state=alliance.state,
         postal_code=alliance.postal_code,
         city=alliance.city,
         topics=topics,

@@ -15,6 +15,7 @@ from datetime import timedelta
 from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from lobu.notifications.mailer import SmtpMailer
 from lobu.notifications.models import Delivery, DeliveryStatus
@@ -74,10 +75,10 @@ class DeliveryDispatcher:
                 await session.scalars(
                     select(Delivery)
                     .where(
-                        Delivery.status == DeliveryStatus.PENDING.value,
-                        Delivery.next_attempt_at <= utc_now(),  # type: ignore[arg-type]
+                        col(Delivery.status) == DeliveryStatus.PENDING.value,
+                        col(Delivery.next_attempt_at) <= utc_now(),
                     )
-                    .order_by(Delivery.id)  # type: ignore[arg-type]
+                    .order_by(col(Delivery.id))
                     .limit(self._batch_size)
                     .with_for_update(skip_locked=True)
                 )

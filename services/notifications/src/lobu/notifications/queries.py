@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from lobu.notifications.models import Delivery
 from lobu.notifications.schemas import DeliveryPage, DeliveryView
@@ -38,19 +39,19 @@ async def list_deliveries(
     limit: int,
 ) -> DeliveryPage:
     """Deliveries, newest first, by keyset on the id."""
-    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit + 1)  # type: ignore[union-attr]
+    query = select(Delivery).order_by(col(Delivery.id).desc()).limit(limit + 1)
     if filters.status:
-        query = query.where(Delivery.status == filters.status)
+        query = query.where(col(Delivery.status) == filters.status)
     if filters.alliance_id:
-        query = query.where(Delivery.alliance_id == filters.alliance_id)
+        query = query.where(col(Delivery.alliance_id) == filters.alliance_id)
     if filters.event_id:
-        query = query.where(Delivery.event_id == filters.event_id)
+        query = query.where(col(Delivery.event_id) == filters.event_id)
     if cursor:
         try:
             (last_id,) = decode_cursor(cursor, length=1)
         except CursorError as error:
             raise InvalidCursorError(str(error)) from error
-        query = query.where(Delivery.id < int(last_id))  # type: ignore[operator]
+        query = query.where(col(Delivery.id) < int(last_id))
     async with sessions() as session:
         rows = list((await session.scalars(query)).all())
     more = len(rows) > limit

@@ -13,6 +13,7 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import AllianceReplica, ContactsReplica, Delivery
@@ -104,7 +105,9 @@ class AllianceReactions:
         already = set(
             (
                 await session.scalars(
-                    select(Delivery.recipient).where(Delivery.event_id == replica.created_event_id)
+                    select(col(Delivery.recipient)).where(
+                        col(Delivery.event_id) == replica.created_event_id
+                    )
                 )
             ).all()
         )

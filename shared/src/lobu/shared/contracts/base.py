@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ class EventDefinition:
 
     type: str
     topic: str
-    data_model: type[ContractModel]
+    data_model: builtins.type[ContractModel]  # `type` alone would mean the field above
     description: str
     personal_data: bool = False
 
