@@ -1,0 +1,62 @@
+"""The directory app in-process, on SQLite and on PostgreSQL, with a client and tokens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+
+from lobu.directory.main import create_app
+from lobu.directory.settings import DirectorySettings
+from lobu.shared.auth import Role, create_token
+from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
+from tests.support.kafka_server import KafkaServer
+from tests.support.postgres_server import PostgresServer
+
+
+def bearer(role: Role, alliance_id: str | None = None) -> dict[str, str]:
+    """Authorization headers for a development token."""
+    token = create_token(secret=DEVELOPMENT_JWT_SECRET, role=role, alliance_id=alliance_id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+ADMIN = bearer(Role.ADMIN)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def directory_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL: every storage test runs on both backends."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/directory.db"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    with ExitStack() as stack:
+        yield stack.enter_context(postgres.database("directory"))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def directory_app(directory_database: str, kafka: KafkaServer) -> AsyncIterator[FastAPI]:
+    """The directory app, started (migrations run, Kafka connecting, relay on)."""
+    app = create_app(
+        DirectorySettings(
+            database_url=directory_database,
+            kafka_bootstrap_servers=kafka.bootstrap_servers,
+            environment="test",
+            log_json=False,
+        )
+    )
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(directory_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=directory_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://directory") as http:
+        yield http
