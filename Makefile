@@ -1,0 +1,60 @@
+# lobu: the two commands a newcomer needs are `make run` and `make test`.
+# Everything they need is installed by the targets themselves.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := -e shared -e services/directory -e services/notifications -e ".[dev]"
+PYPROJECTS := pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+
+.PHONY: help install run test test-fast lint format constraints schemas kafka-start kafka-stop clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "lobu needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python constraints.txt $(PYPROJECTS)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(PACKAGES)
+	touch $@
+
+install: $(VENV)/.installed  ## Create .venv and install every package (pinned by constraints.txt)
+
+run: install  ## Run the platform: Kafka, mail sink, directory :8001, notifications :8004
+	scripts/run-platform.sh
+
+test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itself
+	scripts/ensure-postgres.sh
+	$(MAKE) --no-print-directory lint
+	$(BIN)/python -m pytest
+
+test-fast: install  ## Unit and contract tests only (no Kafka, no PostgreSQL)
+	$(BIN)/python -m pytest -m "unit or contract"
+
+lint: install  ## ruff (lint and format check) and mypy --strict on every package
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared/src/lobu/shared $(wildcard services/*/src/lobu/*)
+
+format: install  ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+constraints: install  ## Re-pin constraints.txt from the pyproject files
+	$(BIN)/python scripts/compile_constraints.py
+
+schemas: install  ## Export the event contracts' JSON Schemas to shared/schemas/
+	$(BIN)/lobu schemas shared/schemas
+
+kafka-start:  ## Start only the local Kafka broker (127.0.0.1:9092)
+	deploy/local/kafka.sh start
+
+kafka-stop:  ## Stop the local Kafka broker
+	deploy/local/kafka.sh stop
+
+clean:  ## Remove local state (databases, mail, Kafka storage); keeps .venv and jars
+	-deploy/local/kafka.sh stop
+	rm -rf var
