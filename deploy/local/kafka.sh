@@ -49,7 +49,7 @@ fetch_jars() {
   fi
   say "fetching the Kafka jars from Maven Central into $libs_dir (once)"
   mkdir -p "$libs_dir"
-  mvn -B -q -f "$here/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -B -q -Dstyle.color=never --no-transfer-progress -f "$here/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$libs_dir"
   touch "$libs_dir/.complete"
 }
