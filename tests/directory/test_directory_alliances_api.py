@@ -293,3 +293,19 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
 async def test_responses_carry_a_correlation_id(client: httpx.AsyncClient) -> None:
     response = await client.get("/alliances", headers={"X-Correlation-ID": "trace-123"})
     assert response.headers["X-Correlation-ID"] == "trace-123"
+
+
+async def test_the_asyncapi_document_names_the_published_topics(client: httpx.AsyncClient) -> None:
+    response = await client.get("/asyncapi.json")
+
+    assert response.status_code == 200
+    document = response.json()
+    assert document["asyncapi"].startswith("3.")
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert {"directory.alliance", "directory.alliance-contacts"} <= addresses
+
+
+async def test_the_openapi_document_describes_the_bearer_scheme(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    assert "HTTPBearer" in document["components"]["securitySchemes"]
+    assert "/alliances/{alliance_id}" in document["paths"]

@@ -23,8 +23,8 @@ class ServiceMetrics:
         )
         self.http_latency = Histogram(
             "lobu_http_request_duration_seconds",
-            "HTTP request latency by route template and method.",
-            ["service", "method", "route"],
+            "HTTP request latency by route template, method and status code.",
+            ["service", "method", "route", "status"],
             registry=self.registry,
         )
         self.messages_published = Counter(

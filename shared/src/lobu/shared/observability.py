@@ -47,7 +47,7 @@ def install_request_observability(app: FastAPI, metrics: ServiceMetrics) -> None
         finally:
             route = _route_template(request)
             metrics.http_requests.labels(metrics.service, request.method, route, str(status)).inc()
-            metrics.http_latency.labels(metrics.service, request.method, route).observe(
-                time.perf_counter() - started
-            )
+            metrics.http_latency.labels(
+                metrics.service, request.method, route, str(status)
+            ).observe(time.perf_counter() - started)
             correlation_id_var.reset(token)
