@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PACKAGES := -e shared -e services/directory -e services/notifications -e ".[dev]"
 PYPROJECTS := pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 
-.PHONY: help install run test test-fast lint format constraints schemas kafka-start kafka-stop clean
+.PHONY: help install run test test-fast lint format bench constraints schemas kafka-start kafka-stop clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ lint: install  ## ruff (lint and format check) and mypy --strict on every packag
 format: install  ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: install  ## Benchmarks (start Kafka and PostgreSQL themselves); figures in docs/performance.md
+	scripts/ensure-postgres.sh
+	PYTHONPATH=. $(BIN)/python bench/outbox_relay.py
 
 constraints: install  ## Re-pin constraints.txt from the pyproject files
 	$(BIN)/python scripts/compile_constraints.py

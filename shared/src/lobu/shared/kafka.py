@@ -14,9 +14,14 @@ from aiokafka.client import AIOKafkaClient
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
+from lobu.shared.envelope import KafkaRecord
 from lobu.shared.metrics import ServiceMetrics
 
 logger = logging.getLogger(__name__)
+
+
+class KafkaUnavailableError(ConnectionError):
+    """Kafka has not been reached yet; the caller should retry later."""
 
 
 def create_broker(*, bootstrap_servers: str, service: str, metrics: ServiceMetrics) -> KafkaBroker:
@@ -66,6 +71,17 @@ class KafkaConnection:
         if not self.connected:
             return False
         return await self.broker.ping(wait_seconds)
+
+    async def publish(self, topic: str, record: KafkaRecord) -> None:
+        """Publish one record and wait for Kafka's acknowledgement (acks=all)."""
+        if not self.connected:
+            raise KafkaUnavailableError("not connected to Kafka yet")
+        await self.broker.publish(
+            record.value,
+            topic,
+            key=record.key,
+            headers={name: raw.decode("utf-8", "replace") for name, raw in record.headers.items()},
+        )
 
     async def stop(self) -> None:
         """Stop connecting, or close the broker cleanly."""

@@ -31,10 +31,6 @@ from lobu.shared.settings import ServiceSettings
 logger = logging.getLogger(__name__)
 
 
-class KafkaUnavailableError(ConnectionError):
-    """Kafka has not been reached yet; the caller should retry later."""
-
-
 @dataclass
 class ServiceRuntime:
     """Everything a running service holds on to."""
@@ -89,14 +85,7 @@ class ServiceRuntime:
 
     async def publish_record(self, topic: str, record: KafkaRecord) -> None:
         """Publish one record and wait for Kafka's acknowledgement (acks=all)."""
-        if not self.kafka.connected:
-            raise KafkaUnavailableError("not connected to Kafka yet")
-        await self.broker.publish(
-            record.value,
-            topic,
-            key=record.key,
-            headers={name: raw.decode("utf-8", "replace") for name, raw in record.headers.items()},
-        )
+        await self.kafka.publish(topic, record)
 
     def declare_publications(self, definitions: Sequence[EventDefinition]) -> None:
         """Describe what this service publishes in its AsyncAPI document."""
