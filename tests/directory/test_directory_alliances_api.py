@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from lobu.shared.auth import Role
+from lobu.shared.pagination import encode_cursor
 from tests.directory.conftest import ADMIN, bearer
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -309,3 +310,13 @@ async def test_the_openapi_document_describes_the_bearer_scheme(client: httpx.As
     document = (await client.get("/openapi.json")).json()
     assert "HTTPBearer" in document["components"]["securitySchemes"]
     assert "/alliances/{alliance_id}" in document["paths"]
+
+
+@pytest.mark.parametrize("sort_key", [[1, 2], ["name"], ["a", None], "not a list"])
+async def test_a_well_formed_cursor_with_the_wrong_key_is_422(
+    client: httpx.AsyncClient, sort_key: object
+) -> None:
+    cursor = encode_cursor(sort_key)  # type: ignore[arg-type]
+    response = await client.get("/alliances", params={"cursor": cursor})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_cursor"

@@ -22,13 +22,26 @@ def encode_cursor(sort_key: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, length: int) -> list[Any]:
-    """The sort key inside `cursor`; CursorError when it is not one of ours."""
+_INVALID = "the cursor is not valid; use next_cursor from the last page"
+_LARGEST_ID = 2**63 - 1  # a BIGINT
+
+
+def decode_cursor(cursor: str, *, types: tuple[type, ...]) -> list[Any]:
+    """The sort key inside `cursor`, one value of each of `types`; CursorError otherwise.
+
+    Checking the types here keeps a hand-made cursor from reaching the database as a
+    comparison of, say, a name with a number (which PostgreSQL refuses with a 500).
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sort_key = json.loads(raw)
     except (binascii.Error, ValueError) as error:
-        raise CursorError("the cursor is not valid; use next_cursor from the last page") from error
-    if not isinstance(sort_key, list) or len(sort_key) != length:
-        raise CursorError("the cursor is not valid; use next_cursor from the last page")
+        raise CursorError(_INVALID) from error
+    if not isinstance(sort_key, list) or len(sort_key) != len(types):
+        raise CursorError(_INVALID)
+    for value, expected in zip(sort_key, types, strict=True):
+        if type(value) is not expected:  # exact: True is an int to isinstance
+            raise CursorError(_INVALID)
+        if isinstance(value, int) and not -_LARGEST_ID <= value <= _LARGEST_ID:
+            raise CursorError(_INVALID)
     return sort_key

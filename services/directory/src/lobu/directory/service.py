@@ -169,7 +169,7 @@ class AllianceDirectory:
             )
         if cursor:
             try:
-                last_name, last_id = decode_cursor(cursor, length=2)
+                last_name, last_id = decode_cursor(cursor, types=(str, str))
             except CursorError as error:
                 raise InvalidCursorError(str(error)) from error
             query = query.where(

@@ -17,7 +17,7 @@ router = APIRouter(tags=["deliveries"])
 async def get_deliveries(
     request: Request,
     _caller: AdminCaller,
-    status: Annotated[Literal["pending", "sent", "failed"] | None, Query()] = None,
+    status: Annotated[Literal["pending", "sent", "failed", "cancelled"] | None, Query()] = None,
     alliance_id: Annotated[str | None, Query(max_length=64)] = None,
     event_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

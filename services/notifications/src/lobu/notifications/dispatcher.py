@@ -1,8 +1,9 @@
 """Sends pending deliveries, with retries and back-off; a delivery is an outbox for email.
 
 The consumer only writes `pending` deliveries (in the transaction of the event); this
-task sends them and records the outcome. A delivery is marked sent right after the
-SMTP server accepted it; only a crash between those two steps could send it twice.
+task sends them and records the outcome. A delivery is marked sent (and committed)
+right after the SMTP server accepted it; only a crash between those two steps could
+send it twice, and its Message-ID lets the receiver recognise the copy.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 class DeliveryDispatcher:
-    """Works through pending deliveries in the background."""
+    """Works through pending deliveries in the background, one transaction each."""
 
     def __init__(
         self,
@@ -36,6 +37,7 @@ class DeliveryDispatcher:
         max_attempts: int,
         poll_seconds: float,
         batch_size: int = 20,
+        stop_grace_seconds: float = 15.0,
     ) -> None:
         self._sessions = sessions
         self._mailer = mailer
@@ -43,51 +45,66 @@ class DeliveryDispatcher:
         self._max_attempts = max_attempts
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
+        self._stop_grace_seconds = stop_grace_seconds
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start sending in the background."""
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="delivery-dispatcher")
 
     async def stop(self) -> None:
-        """Stop after the message in flight."""
-        if self._task:
+        """Finish the message in flight (within a grace period), then stop."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), self._stop_grace_seconds)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 sent = await self.send_due()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 logger.exception("delivery round failed")
                 sent = 0
             if sent == 0:
-                await asyncio.sleep(self._poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._poll_seconds)
 
     async def send_due(self) -> int:
-        """Try every delivery that is due now; return how many were tried."""
-        async with self._sessions() as session, session.begin():
-            due = (
-                await session.scalars(
+        """Try up to a batch of deliveries that are due now; return how many were tried.
+
+        Each delivery is claimed, sent and marked in its own transaction, so a mail the
+        SMTP server accepted stays marked sent even if a later one is interrupted.
+        """
+        tried = 0
+        while tried < self._batch_size and not self._stopping.is_set():
+            async with self._sessions() as session, session.begin():
+                delivery = await session.scalar(
                     select(Delivery)
                     .where(
                         col(Delivery.status) == DeliveryStatus.PENDING.value,
                         col(Delivery.next_attempt_at) <= utc_now(),
                     )
                     .order_by(col(Delivery.id))
-                    .limit(self._batch_size)
+                    .limit(1)
                     .with_for_update(skip_locked=True)
                 )
-            ).all()
-            for delivery in due:
-                await self._attempt(delivery)
-        return len(due)
+                if delivery is None:
+                    break
+                outcome = await self._attempt(delivery)
+            self._outcomes.labels(outcome).inc()  # counted once the outcome is committed
+            tried += 1
+        return tried
 
-    async def _attempt(self, delivery: Delivery) -> None:
+    async def _attempt(self, delivery: Delivery) -> str:
         delivery.attempts += 1
         try:
             await self._mailer.send(
@@ -100,15 +117,13 @@ class DeliveryDispatcher:
             delivery.last_error = f"{error.__class__.__name__}: {error}"[:2000]
             if delivery.attempts >= self._max_attempts:
                 delivery.status = DeliveryStatus.FAILED.value
-                self._outcomes.labels(DeliveryStatus.FAILED.value).inc()
                 logger.error("giving up on delivery %s: %s", delivery.id, delivery.last_error)
-            else:
-                backoff = min(2 ** (delivery.attempts - 1), 300)
-                delivery.next_attempt_at = utc_now() + timedelta(seconds=backoff)
-                self._outcomes.labels("retried").inc()
-                logger.warning("delivery %s failed, retry in %d s", delivery.id, backoff)
-            return
+                return DeliveryStatus.FAILED.value
+            backoff = min(2 ** (delivery.attempts - 1), 300)
+            delivery.next_attempt_at = utc_now() + timedelta(seconds=backoff)
+            logger.warning("delivery %s failed, retry in %d s", delivery.id, backoff)
+            return "retried"
         delivery.status = DeliveryStatus.SENT.value
         delivery.sent_at = utc_now()
         delivery.last_error = None
-        self._outcomes.labels(DeliveryStatus.SENT.value).inc()
+        return DeliveryStatus.SENT.value

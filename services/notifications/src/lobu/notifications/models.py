@@ -30,7 +30,10 @@ class AllianceReplica(SQLModel, table=True):
 
 
 class ContactsReplica(SQLModel, table=True):
-    """An alliance's contacts (personal data), from `directory.alliance-contacts`."""
+    """An alliance's contacts (personal data), from `directory.alliance-contacts`.
+
+    After a deletion the row stays as a tombstone: no contacts, the deleting version.
+    """
 
     __tablename__ = "contacts_replicas"
 
@@ -45,6 +48,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class Delivery(SQLModel, table=True):

@@ -48,10 +48,10 @@ async def list_deliveries(
         query = query.where(col(Delivery.event_id) == filters.event_id)
     if cursor:
         try:
-            (last_id,) = decode_cursor(cursor, length=1)
+            (last_id,) = decode_cursor(cursor, types=(int,))
         except CursorError as error:
             raise InvalidCursorError(str(error)) from error
-        query = query.where(col(Delivery.id) < int(last_id))
+        query = query.where(col(Delivery.id) < last_id)
     async with sessions() as session:
         rows = list((await session.scalars(query)).all())
     more = len(rows) > limit

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from lobu.notifications.messages import MessageRenderer
-from lobu.notifications.models import AllianceReplica, ContactsReplica, Delivery
+from lobu.notifications.models import (
+    AllianceReplica,
+    ContactsReplica,
+    Delivery,
+    DeliveryStatus,
+)
 from lobu.shared import Envelope, read_event_data
 from lobu.shared.contracts.directory import (
     ALLIANCE_CREATED,
@@ -50,7 +55,7 @@ class AllianceReactions:
         await _upsert_alliance(session, read_event_data(AllianceUpdated, envelope.data))
 
     async def on_deleted(self, session: AsyncSession, envelope: Envelope) -> None:
-        """Forget the alliance's contacts and cancel what was not sent yet."""
+        """Forget the alliance's contacts and cancel mail that was not sent yet."""
         data = read_event_data(AllianceDeleted, envelope.data)
         replica = await session.get(AllianceReplica, data.id)
         if replica is not None and replica.version >= data.version:
@@ -62,33 +67,35 @@ class AllianceReactions:
             session.add(replica)
         replica.version = data.version
         replica.deleted = True
-        contacts = await session.get(ContactsReplica, data.id)
-        if contacts is not None:
-            await session.delete(contacts)
+        await _store_contacts(session, data.id, version=data.version, contacts=[])
+        await session.execute(
+            update(Delivery)
+            .where(
+                col(Delivery.alliance_id) == data.id,
+                col(Delivery.status) == DeliveryStatus.PENDING.value,
+            )
+            .values(status=DeliveryStatus.CANCELLED.value, last_error="the alliance was deleted")
+        )
 
     async def on_contacts_changed(self, session: AsyncSession, envelope: Envelope) -> None:
-        """Keep the contact replica current, then see whether a welcome is due."""
+        """Keep the contact replica current, then see whether a welcome is due.
+
+        A deletion leaves a tombstone (no contacts, the version), so that an older
+        event handled later, e.g. replayed from the dead-letter topic, cannot bring
+        personal data back.
+        """
         data = read_event_data(AllianceContactsChanged, envelope.data)
-        contacts = await session.get(ContactsReplica, data.alliance_id)
-        if contacts is not None and contacts.version >= data.version:
+        alliance = await session.get(AllianceReplica, data.alliance_id)
+        if alliance is not None and alliance.deleted and alliance.version >= data.version:
+            return
+        stored = await session.get(ContactsReplica, data.alliance_id)
+        if stored is not None and stored.version >= data.version:
             logger.info("dropping stale contacts v%d of %s", data.version, data.alliance_id)
             return
-        if data.deleted:
-            if contacts is not None:
-                await session.delete(contacts)
-            return
-        serialised = [contact.model_dump(mode="json") for contact in data.contacts]
-        if contacts is None:
-            session.add(
-                ContactsReplica(
-                    alliance_id=data.alliance_id, version=data.version, contacts=serialised
-                )
-            )
-        else:
-            contacts.version = data.version
-            contacts.contacts = serialised
-        await session.flush()
-        await self._schedule_welcome_if_ready(session, data.alliance_id)
+        contacts = [] if data.deleted else data.contacts
+        await _store_contacts(session, data.alliance_id, version=data.version, contacts=contacts)
+        if contacts:
+            await self._schedule_welcome_if_ready(session, data.alliance_id)
 
     async def _schedule_welcome_if_ready(self, session: AsyncSession, alliance_id: str) -> None:
         replica = await session.get(AllianceReplica, alliance_id)
@@ -99,8 +106,10 @@ class AllianceReactions:
             or replica.created_event_id is None
             or replica.welcome_scheduled
             or contacts is None
+            or not contacts.contacts
             or contacts.version < (replica.created_version or 1)
         ):
+            # An alliance entered without contacts is welcomed when its first ones arrive.
             return
         already = set(
             (
@@ -133,6 +142,19 @@ class AllianceReactions:
                 )
             )
         replica.welcome_scheduled = True
+
+
+async def _store_contacts(
+    session: AsyncSession, alliance_id: str, *, version: int, contacts: list[ContactPerson]
+) -> None:
+    serialised = [contact.model_dump(mode="json") for contact in contacts]
+    stored = await session.get(ContactsReplica, alliance_id)
+    if stored is None:
+        session.add(ContactsReplica(alliance_id=alliance_id, version=version, contacts=serialised))
+    else:
+        stored.version = version
+        stored.contacts = serialised
+    await session.flush()
 
 
 async def _upsert_alliance(
