@@ -42,7 +42,7 @@ def create_broker(*, bootstrap_servers: str, service: str, metrics: ServiceMetri
 
 
 class KafkaConnection:
-    """Starts the broker (producer and subscribers) and keeps retrying until it is up."""
+    """Starts the broker (producer and subscribers), retrying until it is up, then watches it."""
 
     def __init__(
         self, broker: KafkaBroker, *, bootstrap_servers: str, metrics: ServiceMetrics
@@ -119,4 +119,16 @@ class KafkaConnection:
             self._connected.set()
             self._metrics.kafka_connected.labels(self._metrics.service).set(1)
             logger.info("connected to Kafka")
-            return
+            await self._watch()
+
+    async def _watch(self, interval: float = 10.0) -> None:
+        # The clients reconnect on their own; this only keeps the gauge (and the
+        # operators' alert on it) true while Kafka is away and after it is back.
+        reachable = True
+        while True:
+            await asyncio.sleep(interval)
+            now_reachable = await self.broker.ping(2.0)
+            if now_reachable != reachable:
+                logger.warning("Kafka is %s", "reachable again" if now_reachable else "unreachable")
+                reachable = now_reachable
+            self._metrics.kafka_connected.labels(self._metrics.service).set(int(reachable))
