@@ -78,6 +78,8 @@ class TokenVerifier:
         except ValueError:
             raise InvalidTokenError(f"unknown role {claims['role']!r}") from None
         alliance_id = claims.get("alliance_id")
+        if alliance_id is not None and not isinstance(alliance_id, str):
+            raise InvalidTokenError("the claim alliance_id must be a string")
         if role is Role.ALLIANCE and not alliance_id:
             raise InvalidTokenError("an alliance token needs the claim alliance_id")
         return Caller(subject=str(claims["sub"]), role=role, alliance_id=alliance_id)

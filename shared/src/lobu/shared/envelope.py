@@ -20,6 +20,7 @@ from cloudevents.core.v1.event import CloudEvent
 
 SPEC_VERSION = "1.0"
 JSON_CONTENT_TYPE = "application/json"
+REQUIRED_HEADERS = ("ce_id", "ce_source", "ce_type", "ce_specversion")
 
 
 class EnvelopeError(ValueError):
@@ -80,6 +81,15 @@ def from_kafka_record(
     """Decode a binary-mode Kafka record; raise EnvelopeError on anything malformed."""
     header_map = dict(headers.items() if isinstance(headers, Mapping) else headers)
     header_map = {name: raw for name, raw in header_map.items() if raw is not None}
+    # The SDK would invent a random id for a record without ce_id, and every
+    # redelivery would then look new to the inbox: the required attributes must be there.
+    missing = [name for name in REQUIRED_HEADERS if not header_map.get(name)]
+    if missing:
+        raise EnvelopeError(f"the record lacks the CloudEvents headers {', '.join(missing)}")
+    if header_map["ce_specversion"] != SPEC_VERSION.encode():
+        raise EnvelopeError(
+            f"unsupported CloudEvents specversion {header_map['ce_specversion']!r}; lobu reads 1.0"
+        )
     if value is None:
         raise EnvelopeError("the record has no value (a tombstone is not an event)")
     try:

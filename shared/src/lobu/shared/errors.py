@@ -53,7 +53,11 @@ def problem_response(
 
 
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    # FastAPI puts where the value came from first ("body", "query", ...); only that
+    # part is dropped, so a field that happens to be called "path" keeps its name.
+    parts = [str(part) for part in location]
+    if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 

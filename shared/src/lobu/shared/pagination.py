@@ -35,7 +35,7 @@ def decode_cursor(cursor: str, *, types: tuple[type, ...]) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sort_key = json.loads(raw)
-    except (binascii.Error, ValueError) as error:
+    except (binascii.Error, ValueError, RecursionError) as error:
         raise CursorError(_INVALID) from error
     if not isinstance(sort_key, list) or len(sort_key) != len(types):
         raise CursorError(_INVALID)

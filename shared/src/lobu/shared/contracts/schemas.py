@@ -54,31 +54,53 @@ def incompatibilities(
     old: dict[str, Any], new: dict[str, Any], *, path: str = "", old_root: Any = None,
     new_root: Any = None,
 ) -> list[str]:  # fmt: skip
-    """What in `new` would break a consumer written against `old` (empty when compatible)."""
+    """What in `new` would break a reader of events written against `old`, or the reverse.
+
+    Events stay in Kafka's log: consumers written against the old contract read new
+    events, and new consumers replay old ones. So a field may be added only as
+    optional; nothing may be removed, stop being required, become required, or change
+    its type (in either direction). An empty list means compatible.
+    """
     old_root = old_root or old
     new_root = new_root or new
     old = _resolve(old, old_root)
     new = _resolve(new, new_root)
+    where = path or "data"
     problems: list[str] = []
+    old_types, new_types = _types(old, old_root), _types(new, new_root)
+    if old_types and new_types and old_types != new_types:
+        problems.append(f"{where}: type changed from {sorted(old_types)} to {sorted(new_types)}")
+    old_items, new_items = _items(old, old_root), _items(new, new_root)
+    if old_items is not None and new_items is not None:
+        problems += incompatibilities(
+            old_items, new_items, path=f"{where}[]", old_root=old_root, new_root=new_root
+        )
     old_properties: dict[str, Any] = old.get("properties", {})
     new_properties: dict[str, Any] = new.get("properties", {})
+    old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
+    prefix = f"{path}." if path else ""
     for name, old_property in old_properties.items():
-        where = f"{path}.{name}" if path else name
         if name not in new_properties:
-            problems.append(f"{where}: removed")
+            problems.append(f"{prefix}{name}: removed")
             continue
-        old_types, new_types = (
-            _types(old_property, old_root),
-            _types(new_property := new_properties[name], new_root),
-        )
-        if old_types and new_types and not old_types <= new_types:
-            problems.append(
-                f"{where}: type changed from {sorted(old_types)} to {sorted(new_types)}"
-            )
+        if name in old_required and name not in new_required:
+            problems.append(f"{prefix}{name}: no longer required")
         problems += incompatibilities(
-            old_property, new_property, path=where, old_root=old_root, new_root=new_root
-        )
-    newly_required = set(new.get("required", [])) - set(old.get("required", []))
-    for name in sorted(newly_required):
-        problems.append(f"{path + '.' if path else ''}{name}: newly required")
+            old_property, new_properties[name], path=f"{prefix}{name}",
+            old_root=old_root, new_root=new_root,
+        )  # fmt: skip
+    for name in sorted(new_required - old_required):
+        problems.append(f"{prefix}{name}: newly required")
     return problems
+
+
+def _items(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any] | None:
+    """The element schema of an array (also inside `anyOf`, as for `list[X] | None`)."""
+    schema = _resolve(schema, root)
+    if isinstance(schema.get("items"), dict):
+        return dict(schema["items"])
+    for option in schema.get("anyOf", []) + schema.get("oneOf", []):
+        found = _items(option, root)
+        if found is not None:
+            return found
+    return None
