@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from lobu.shared import utc_now
@@ -15,10 +15,15 @@ class Alliance(SQLModel, table=True):
     """A Lokales Bündnis für Familie; `version` grows by one with every change."""
 
     __tablename__ = "alliances"
+    # (name, id) is the list order and the keyset of its cursor.
+    __table_args__ = (
+        Index("ix_alliances_name", "name", "id"),
+        Index("ix_alliances_state", "state"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
-    name: str = Field(max_length=200, index=True)
-    state: str = Field(max_length=2, index=True)
+    name: str = Field(max_length=200)
+    state: str = Field(max_length=2)
     postal_code: str = Field(max_length=5)
     city: str = Field(max_length=200)
     # Personal data: never in public responses or on the public topic.

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from lobu.shared import utc_now
@@ -57,6 +57,7 @@ class Delivery(SQLModel, table=True):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("event_id", "recipient", name="uq_delivery_event_recipient"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),  # the dispatcher's query
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -67,7 +68,7 @@ class Delivery(SQLModel, table=True):
     recipient: str = Field(max_length=320)
     subject: str = Field(max_length=300)
     body: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=20, index=True)
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=20)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(

@@ -1,0 +1,76 @@
+"""Each service's migrations build exactly the schema its models describe (both backends)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, MetaData
+from sqlmodel import SQLModel
+
+import lobu.directory.models
+import lobu.notifications.models
+import lobu.shared.inbox
+import lobu.shared.outbox  # noqa: F401  # registers the shared tables
+from lobu.shared.database import create_engine
+from lobu.shared.migrations import upgrade_database
+from tests.support.postgres_server import PostgresServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+SERVICES = {
+    "directory": ("lobu.directory:migrations", {"alliances", "alliance_topics"}),
+    "notifications": (
+        "lobu.notifications:migrations",
+        {"alliance_replicas", "contacts_replicas", "deliveries"},
+    ),
+}
+SHARED_TABLES = {"outbox", "inbox", "alembic_version"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/schema.db"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    with ExitStack() as stack:
+        yield stack.enter_context(postgres.database("schema"))
+
+
+def service_metadata(tables: set[str]) -> MetaData:
+    """The part of the shared SQLModel metadata that belongs to one service."""
+    metadata = MetaData()
+    for table in SQLModel.metadata.tables.values():
+        if table.name in tables | SHARED_TABLES:
+            table.to_metadata(metadata)
+    return metadata
+
+
+@pytest_asyncio.fixture(loop_scope="session", params=sorted(SERVICES))
+async def schema_differences(request: pytest.FixtureRequest, database_url: str) -> list[Any]:
+    migrations, tables = SERVICES[request.param]
+    engine = create_engine(database_url)
+    try:
+        await upgrade_database(engine, migrations)
+
+        def compare(connection: Connection) -> list[Any]:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": False}
+            )
+            return list(compare_metadata(context, service_metadata(tables)))
+
+        async with engine.connect() as connection:
+            return await connection.run_sync(compare)
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_head_builds_what_the_models_describe(schema_differences: list[Any]) -> None:
+    assert schema_differences == []
