@@ -32,6 +32,17 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a test that takes it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/lobu.db"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    with postgres.database() as url:
+        yield url
+
+
 @pytest.fixture
 def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
     """An SMTP server that stores every message as an .eml file."""

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
@@ -16,7 +13,6 @@ from lobu.directory.settings import DirectorySettings
 from lobu.shared.auth import Role, create_token
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 from tests.support.kafka_server import KafkaServer
-from tests.support.postgres_server import PostgresServer
 
 
 def bearer(role: Role, alliance_id: str | None = None) -> dict[str, str]:
@@ -28,23 +24,12 @@ def bearer(role: Role, alliance_id: str | None = None) -> dict[str, str]:
 ADMIN = bearer(Role.ADMIN)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def directory_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database URL: every storage test runs on both backends."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/directory.db"
-        return
-    postgres: PostgresServer = request.getfixturevalue("postgres")
-    with ExitStack() as stack:
-        yield stack.enter_context(postgres.database("directory"))
-
-
 @pytest_asyncio.fixture(loop_scope="session")
-async def directory_app(directory_database: str, kafka: KafkaServer) -> AsyncIterator[FastAPI]:
+async def directory_app(database_url: str, kafka: KafkaServer) -> AsyncIterator[FastAPI]:
     """The directory app, started (migrations run, Kafka connecting, relay on)."""
     app = create_app(
         DirectorySettings(
-            database_url=directory_database,
+            database_url=database_url,
             kafka_bootstrap_servers=kafka.bootstrap_servers,
             environment="test",
             log_json=False,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +17,6 @@ import lobu.shared.inbox
 import lobu.shared.outbox  # noqa: F401  # registers the shared tables
 from lobu.shared.database import create_engine
 from lobu.shared.migrations import upgrade_database
-from tests.support.postgres_server import PostgresServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -32,16 +28,6 @@ SERVICES = {
     ),
 }
 SHARED_TABLES = {"outbox", "inbox", "alembic_version"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/schema.db"
-        return
-    postgres: PostgresServer = request.getfixturevalue("postgres")
-    with ExitStack() as stack:
-        yield stack.enter_context(postgres.database("schema"))
 
 
 def service_metadata(tables: set[str]) -> MetaData:
