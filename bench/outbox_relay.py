@@ -37,7 +37,8 @@ from tests.support.postgres_server import postgres_server
 def sample(n: int) -> AllianceCreated:
     now = datetime.now(UTC)
     return AllianceCreated(
-        id=str(uuid.uuid4()), name=f"Lokales Bündnis für Familie {n}", state="NI",
+        id=str(uuid.uuid4()), slug=f"buendnis-{n}", name=f"Lokales Bündnis für Familie {n}",
+        state="NI",
         postal_code="30159", city="Hannover", topics=["Kinderbetreuung"], version=1,
         created_at=now, updated_at=now,
     )  # fmt: skip

@@ -20,7 +20,7 @@ BODY: dict[str, Any] = {
     "state": "TH",
     "postal_code": "99084",
     "city": "Erfurt",
-    "topics": ["Beratungsangebote"],
+    "topics": ["beratungsangebote"],
     "contacts": [{"name": "Ute Sommer", "email": "ute.sommer@example.org"}],
 }
 

@@ -24,7 +24,7 @@ def new_alliance(email: str) -> dict[str, object]:
         "state": "NI",
         "postal_code": "29221",
         "city": "Celle",
-        "topics": ["Vereinbarkeit von Beruf und Familie"],
+        "topics": ["vereinbarkeit"],
         "contacts": [{"name": "Jörg Weiß", "email": email, "role": "Koordination"}],
     }
 

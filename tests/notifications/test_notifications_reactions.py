@@ -76,11 +76,12 @@ def created(
 ) -> Envelope:
     data = AllianceCreated(
         id=alliance_id,
+        slug="lokales-buendnis-fuer-familie-lueneburg",
         name=name,
         state="NI",
         postal_code="21335",
         city=city,
-        topics=["Kinderbetreuung"],
+        topics=["kinderbetreuung"],
         version=version,
         created_at=MOMENT,
         updated_at=MOMENT,
@@ -95,6 +96,7 @@ def updated(
 ) -> Envelope:
     data = AllianceUpdated(
         id=alliance_id,
+        slug="lokales-buendnis-fuer-familie-lueneburg",
         name=name,
         state="NI",
         postal_code="21335",

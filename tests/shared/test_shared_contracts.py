@@ -34,11 +34,12 @@ TYPE_NAME = re.compile(
 def snapshot(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": "a-1",
+        "slug": "lokales-buendnis-fuer-familie-fuerth",
         "name": "Lokales Bündnis für Familie Fürth",
         "state": "BY",
         "postal_code": "90762",
         "city": "Fürth",
-        "topics": ["Kinderbetreuung"],
+        "topics": ["kinderbetreuung"],
         "version": 1,
         "created_at": NOW,
         "updated_at": NOW,
@@ -56,7 +57,7 @@ def test_a_producer_builds_a_valid_snapshot() -> None:
 
 def test_a_producer_cannot_add_an_unknown_field() -> None:
     with pytest.raises(ValidationError, match="extra"):
-        AllianceCreated(**snapshot(website="https://example.org"))
+        AllianceCreated(**snapshot(homepage="https://example.org"))
 
 
 def test_every_contract_forbids_unknown_fields() -> None:

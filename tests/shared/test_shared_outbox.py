@@ -37,6 +37,7 @@ SOURCE = "/lobu/directory"
 def created(alliance_id: str) -> AllianceCreated:
     return AllianceCreated(
         id=alliance_id,
+        slug="buendnis-fuer-familie-wuerzburg",
         name="Bündnis für Familie Würzburg",
         state="BY",
         postal_code="97070",

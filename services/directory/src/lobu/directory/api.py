@@ -6,20 +6,28 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi import status as http_status
+from fastapi.responses import StreamingResponse
 
 from lobu.directory.domain import etag, parse_if_match
+from lobu.directory.exports import csv_lines, geojson_chunks
+from lobu.directory.importer import AllianceImporter
+from lobu.directory.query_params import SearchQuery
 from lobu.directory.schemas import (
     AllianceCreate,
     AlliancePage,
     AlliancePrivate,
     AlliancePublic,
     AllianceUpdate,
+    AuditView,
+    ImportReport,
+    RepublishReport,
 )
-from lobu.directory.service import AllianceDirectory, AllianceFilters
-from lobu.shared import AdminCaller, Caller, CurrentCaller
-from lobu.shared.contracts.directory import StateCode
+from lobu.directory.search import AllianceSearch
+from lobu.directory.service import AllianceDirectory
+from lobu.shared import AdminCaller, Caller, CurrentCaller, OptionalCaller
 
 router = APIRouter(prefix="/alliances", tags=["alliances"])
+admin_router = APIRouter(prefix="/admin", tags=["administration"])
 
 AllianceId = Annotated[str, Path(min_length=1, max_length=64, description="The alliance's id")]
 
@@ -30,7 +38,14 @@ def get_directory(request: Request) -> AllianceDirectory:
     return directory
 
 
+def get_search(request: Request) -> AllianceSearch:
+    """The search, built once in main.py."""
+    search: AllianceSearch = request.app.state.search
+    return search
+
+
 Directory = Annotated[AllianceDirectory, Depends(get_directory)]
+Search = Annotated[AllianceSearch, Depends(get_search)]
 
 
 def editor_of_alliance(alliance_id: AllianceId, caller: CurrentCaller) -> Caller:
@@ -51,30 +66,82 @@ AllianceEditor = Annotated[Caller, Depends(editor_of_alliance)]
     status_code=http_status.HTTP_201_CREATED,
     response_model=AlliancePrivate,
     summary="Enter a new alliance (admin)",
+    responses={409: {"description": "The slug is taken"}},
 )
 async def create_alliance(
-    body: AllianceCreate, _caller: AdminCaller, directory: Directory, response: Response
+    body: AllianceCreate, caller: AdminCaller, directory: Directory, response: Response
 ) -> AlliancePrivate:
-    alliance = await directory.create(body)
+    alliance = await directory.create(body, actor=caller)
     response.headers["ETag"] = etag(alliance.version)
     response.headers["Location"] = f"/alliances/{alliance.id}"
     return alliance
 
 
-@router.get("", response_model=AlliancePage, summary="List alliances (public)")
-async def list_alliances(
-    directory: Directory,
-    state: Annotated[StateCode | None, Query(description="Land, e.g. NI")] = None,
-    topic: Annotated[str | None, Query(max_length=200, description="A field of action")] = None,
+@router.get("", response_model=AlliancePage, summary="Search alliances (public)")
+async def search_alliances(
+    query: SearchQuery,
+    search: Search,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AlliancePage:
-    page = await directory.list(
-        AllianceFilters(state=state, topic=topic), cursor=cursor, limit=limit
+    return await search.page(query, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/export.csv",
+    summary="Export the search as CSV for Excel (contacts for admins only)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_csv(
+    query: SearchQuery, search: Search, caller: OptionalCaller
+) -> StreamingResponse:
+    lines = csv_lines(search.every(query), with_contacts=bool(caller and caller.is_admin))
+    return StreamingResponse(
+        lines,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="lokale-buendnisse.csv"'},
     )
-    return AlliancePage(
-        items=[AlliancePublic.model_validate(item.model_dump()) for item in page.items],
-        next_cursor=page.next_cursor,
+
+
+@router.get(
+    "/export.geojson",
+    summary="Export the search as GeoJSON for maps (contacts for admins only)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+async def export_geojson(
+    request: Request, query: SearchQuery, search: Search, caller: OptionalCaller
+) -> StreamingResponse:
+    chunks = geojson_chunks(
+        search.every(query),
+        with_contacts=bool(caller and caller.is_admin),
+        base_url=str(request.base_url).rstrip("/"),
+    )
+    return StreamingResponse(chunks, media_type="application/geo+json")
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    summary="Import the Servicebüro's alliance CSV (admin); dry_run reports only",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The file, as described in docs/alliance-csv.md",
+        }
+    },
+    responses={422: {"description": "Invalid rows: nothing was imported (report in the body)"}},
+)
+async def import_alliances(
+    request: Request,
+    caller: AdminCaller,
+    directory: Directory,
+    dry_run: Annotated[bool, Query(description="Report what would happen, change nothing")] = True,
+) -> ImportReport:
+    return await AllianceImporter(directory).run(
+        await request.body(), dry_run=dry_run, actor=caller
     )
 
 
@@ -84,7 +151,7 @@ async def get_alliance(
 ) -> AlliancePublic:
     alliance = await directory.get(alliance_id)
     response.headers["ETag"] = etag(alliance.version)
-    return AlliancePublic.model_validate(alliance.model_dump())
+    return AlliancePublic.model_validate(alliance.model_dump(exclude={"contacts"}))
 
 
 @router.get(
@@ -100,21 +167,34 @@ async def get_alliance_private(
     return alliance
 
 
+@router.get(
+    "/{alliance_id}/audit",
+    response_model=list[AuditView],
+    summary="Who changed what, and when (admin)",
+)
+async def get_audit(
+    alliance_id: AllianceId, _caller: AdminCaller, directory: Directory
+) -> list[AuditView]:
+    return [AuditView.model_validate(entry) for entry in await directory.audit(alliance_id)]
+
+
 @router.patch(
     "/{alliance_id}",
     response_model=AlliancePrivate,
-    summary="Change an alliance (admin or its coordinators); needs If-Match",
+    summary="Change an alliance (admin, or its coordinators except status, awards, slug)",
     responses={412: {"description": "The alliance changed since it was loaded"}},
 )
 async def update_alliance(
     alliance_id: AllianceId,
     body: AllianceUpdate,
-    _editor: AllianceEditor,
+    editor: AllianceEditor,
     directory: Directory,
     response: Response,
     if_match: Annotated[str | None, Header(description='The ETag, e.g. "3"')] = None,
 ) -> AlliancePrivate:
-    alliance = await directory.update(alliance_id, body, expected_version=parse_if_match(if_match))
+    alliance = await directory.update(
+        alliance_id, body, expected_version=parse_if_match(if_match), actor=editor
+    )
     response.headers["ETag"] = etag(alliance.version)
     return alliance
 
@@ -125,7 +205,17 @@ async def update_alliance(
     summary="Remove an alliance (admin)",
 )
 async def delete_alliance(
-    alliance_id: AllianceId, _caller: AdminCaller, directory: Directory
+    alliance_id: AllianceId, caller: AdminCaller, directory: Directory
 ) -> Response:
-    await directory.delete(alliance_id)
+    await directory.delete(alliance_id, actor=caller)
     return Response(status_code=http_status.HTTP_204_NO_CONTENT)
+
+
+@admin_router.post(
+    "/republish",
+    response_model=RepublishReport,
+    status_code=http_status.HTTP_202_ACCEPTED,
+    summary="Republish every alliance's snapshot for new subscribers (admin)",
+)
+async def republish(_caller: AdminCaller, directory: Directory) -> RepublishReport:
+    return RepublishReport(republished=await directory.republish())

@@ -7,17 +7,16 @@ from typing import Any
 
 from lobu.directory.errors import StaleVersionError, VersionRequiredError
 
-PUBLIC_FIELDS = ("name", "state", "postal_code", "city", "topics")
+# Personal data: changes to these never appear in public events or responses.
+PRIVATE_FIELDS = frozenset({"contacts"})
 
 
-def normalise_topics(topics: list[str]) -> list[str]:
-    """Topics without duplicates (case-insensitive), in the order given."""
-    seen: set[str] = set()
-    kept = []
-    for topic in topics:
-        if topic.casefold() not in seen:
-            seen.add(topic.casefold())
-            kept.append(topic)
+def without_duplicates(values: list[Any]) -> list[Any]:
+    """`values` in their order, each once."""
+    kept: list[Any] = []
+    for value in values:
+        if value not in kept:
+            kept.append(value)
     return kept
 
 

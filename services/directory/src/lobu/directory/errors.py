@@ -39,3 +39,43 @@ class InvalidCursorError(DirectoryError):
     code = "invalid_cursor"
     status = 422
     title = "Invalid cursor"
+
+
+class FieldNotEditableError(DirectoryError):
+    """A coordinator tried to change what only the Servicebüro may change."""
+
+    code = "field_not_editable"
+    status = 403
+    title = "Forbidden"
+
+
+class SlugTakenError(DirectoryError):
+    """Another alliance already has that slug."""
+
+    code = "slug_taken"
+    status = 409
+    title = "Conflict"
+
+
+class InvalidImportFileError(DirectoryError):
+    """The uploaded file is not an alliance CSV at all (encoding, header)."""
+
+    code = "invalid_import_file"
+    status = 422
+    title = "Invalid import file"
+
+
+class ImportRejectedError(DirectoryError):
+    """Rows of the file are invalid; nothing was imported."""
+
+    code = "import_rejected"
+    status = 422
+    title = "Import rejected"
+
+
+class InvalidSearchError(DirectoryError):
+    """A search parameter that cannot be understood."""
+
+    code = "invalid_search"
+    status = 422
+    title = "Invalid search"

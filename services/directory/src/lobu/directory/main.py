@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from lobu.directory.api import admin_router
 from lobu.directory.api import router as alliances_router
+from lobu.directory.demo import load_demo_data_if_empty
+from lobu.directory.geo import register_sqlite_functions
+from lobu.directory.pages import router as pages_router
+from lobu.directory.places import Gazetteer
+from lobu.directory.search import AllianceSearch
 from lobu.directory.service import AllianceDirectory
 from lobu.directory.settings import DirectorySettings
 from lobu.shared import ServiceRuntime, create_service_app
 from lobu.shared.contracts.directory import DIRECTORY_EVENTS
+from lobu.shared.database import is_postgresql
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
@@ -17,12 +24,22 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime.create(
         settings, service="directory", migrations="lobu.directory:migrations"
     )
+    register_sqlite_functions(runtime.engine)
     runtime.declare_publications(DIRECTORY_EVENTS)
+    directory = AllianceDirectory(runtime.sessions, source=runtime.source)
+
+    async def load_demo_data() -> None:
+        if settings.demo_data:
+            await load_demo_data_if_empty(directory)
+
     app = create_service_app(
         runtime,
         title="lobu directory",
         description="The address database of the Lokale Bündnisse für Familie.",
-        routers=[alliances_router],
+        routers=[alliances_router, admin_router, pages_router],
+        on_start=[load_demo_data],
     )
-    app.state.directory = AllianceDirectory(runtime.sessions, source=runtime.source)
+    app.state.directory = directory
+    app.state.search = AllianceSearch(runtime.sessions, postgresql=is_postgresql(runtime.engine))
+    app.state.gazetteer = Gazetteer.shipped()
     return app

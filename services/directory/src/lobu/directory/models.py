@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from lobu.shared import utc_now
@@ -18,18 +18,38 @@ class Alliance(SQLModel, table=True):
     # (name, id) is the list order and the keyset of its cursor.
     __table_args__ = (
         Index("ix_alliances_name", "name", "id"),
+        Index("ix_alliances_slug", "slug", unique=True),
         Index("ix_alliances_state", "state"),
+        Index("ix_alliances_status", "status"),
+        Index("ix_alliances_location", "latitude", "longitude"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
+    slug: str = Field(max_length=120)
     name: str = Field(max_length=200)
     state: str = Field(max_length=2)
+    district: str | None = Field(default=None, max_length=200)
+    municipality: str | None = Field(default=None, max_length=200)
     postal_code: str = Field(max_length=5)
     city: str = Field(max_length=200)
+    street: str | None = Field(default=None, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    founded_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    status: str = Field(default="active", max_length=20)
+    staffing: str | None = Field(default=None, max_length=20)
+    website: str | None = Field(default=None, max_length=500)
+    social_media: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    coordinating_organisation: str | None = Field(default=None, max_length=200)
     # Personal data: never in public responses or on the public topic.
     contacts: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # Name, places and partner names, lower-cased with umlauts spelt out (ä → ae, ß → ss),
+    # so that "Lüneburg" and "Lueneburg" find the same alliance (see search_text.py).
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     version: int = 1
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
@@ -39,15 +59,53 @@ class Alliance(SQLModel, table=True):
     )
 
 
+def _alliance_key() -> Any:
+    return Column(String(36), ForeignKey("alliances.id", ondelete="CASCADE"), primary_key=True)
+
+
 class AllianceTopic(SQLModel, table=True):
     """One field of action an alliance works on (a row each, so filters can use an index)."""
 
     __tablename__ = "alliance_topics"
 
-    alliance_id: str = Field(
-        sa_column=Column(
-            String(36), ForeignKey("alliances.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
+    alliance_id: str = Field(sa_column=_alliance_key())
     topic: str = Field(primary_key=True, max_length=200, index=True)
     position: int = 0
+
+
+class AlliancePartner(SQLModel, table=True):
+    """An organisation taking part in an alliance."""
+
+    __tablename__ = "alliance_partners"
+
+    alliance_id: str = Field(sa_column=_alliance_key())
+    position: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    name: str = Field(max_length=200)
+    type: str = Field(max_length=40, index=True)
+
+
+class AllianceAward(SQLModel, table=True):
+    """A distinction an alliance received in a year."""
+
+    __tablename__ = "alliance_awards"
+
+    alliance_id: str = Field(sa_column=_alliance_key())
+    award: str = Field(primary_key=True, max_length=60, index=True)
+    year: int = Field(primary_key=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed which fields of an alliance, and when (readable by admins)."""
+
+    __tablename__ = "alliance_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alliance_id: str = Field(max_length=36, index=True)
+    version: int
+    action: str = Field(max_length=80)
+    actor: str = Field(max_length=200)
+    actor_role: str = Field(max_length=20)
+    changed_fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

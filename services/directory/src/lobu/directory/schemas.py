@@ -7,54 +7,110 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lobu.shared.contracts.directory import ContactPerson, PostalCode, ShortText, StateCode
+from lobu.shared.contracts.directory import (
+    Award,
+    ContactPerson,
+    FoundingDate,
+    Latitude,
+    Longitude,
+    Partner,
+    PostalCode,
+    ShortText,
+    Slug,
+    SocialMediaChannel,
+    WebAddress,
+    check_coordinate_pair,
+)
+from lobu.shared.contracts.vocabulary import AllianceStatus, Staffing, StateCode, TopicCode
+
+# Fields only the Servicebüro may set: a coordinator cannot award their own alliance.
+ADMIN_ONLY_FIELDS = frozenset({"status", "awards", "slug"})
 
 
-class AllianceBase(BaseModel):
-    """Public fields shared by every alliance model."""
+class AllianceFields(BaseModel):
+    """The editable public fields of an alliance."""
 
-    name: ShortText = Field(examples=["Lokales Bündnis für Familie Hannover"])
+    name: ShortText = Field(examples=["Lokales Bündnis für Familie Goslar"])
     state: StateCode = Field(description="Land as ISO 3166-2 code without 'DE-'", examples=["NI"])
-    postal_code: PostalCode = Field(examples=["30159"])
-    city: ShortText = Field(examples=["Hannover"])
-    topics: list[ShortText] = Field(
-        default_factory=list, max_length=30, examples=[["Vereinbarkeit von Beruf und Familie"]]
-    )
+    district: ShortText | None = Field(default=None, examples=["Landkreis Goslar"])
+    municipality: ShortText | None = Field(default=None, examples=["Goslar"])
+    postal_code: PostalCode = Field(examples=["38640"])
+    city: ShortText = Field(examples=["Goslar"])
+    street: ShortText | None = Field(default=None, examples=["Markt 1"])
+    latitude: Latitude | None = Field(default=None, examples=[51.9059])
+    longitude: Longitude | None = Field(default=None, examples=[10.4289])
+    founded_on: FoundingDate | None = None
+    status: AllianceStatus = "active"
+    staffing: Staffing | None = None
+    website: WebAddress | None = None
+    social_media: list[SocialMediaChannel] = Field(default_factory=list, max_length=20)
+    topics: list[TopicCode] = Field(default_factory=list, max_length=12)
+    partners: list[Partner] = Field(default_factory=list, max_length=200)
+    awards: list[Award] = Field(default_factory=list, max_length=20)
+    coordinating_organisation: ShortText | None = None
+
+    @model_validator(mode="after")
+    def coordinates_come_in_pairs(self) -> Self:
+        """Latitude and longitude together, or neither."""
+        check_coordinate_pair(self.latitude, self.longitude)
+        return self
 
 
-class AllianceCreate(AllianceBase):
-    """A new alliance (admin only)."""
+class AllianceCreate(AllianceFields):
+    """A new alliance (admin only); the slug is made from the name unless given."""
 
     model_config = ConfigDict(extra="forbid")
 
+    slug: Slug | None = None
     contacts: list[ContactPerson] = Field(default_factory=list, max_length=20)
 
 
 class AllianceUpdate(BaseModel):
-    """A partial change: only the fields sent are changed; none may be null."""
+    """A partial change: only the fields sent are changed; required ones may not be null."""
 
     model_config = ConfigDict(extra="forbid")
 
+    slug: Slug | None = None
     name: ShortText | None = None
     state: StateCode | None = None
+    district: ShortText | None = None
+    municipality: ShortText | None = None
     postal_code: PostalCode | None = None
     city: ShortText | None = None
-    topics: list[ShortText] | None = Field(default=None, max_length=30)
+    street: ShortText | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    founded_on: FoundingDate | None = None
+    status: AllianceStatus | None = None
+    staffing: Staffing | None = None
+    website: WebAddress | None = None
+    social_media: list[SocialMediaChannel] | None = Field(default=None, max_length=20)
+    topics: list[TopicCode] | None = Field(default=None, max_length=12)
+    partners: list[Partner] | None = Field(default=None, max_length=200)
+    awards: list[Award] | None = Field(default=None, max_length=20)
+    coordinating_organisation: ShortText | None = None
     contacts: list[ContactPerson] | None = Field(default=None, max_length=20)
 
     @model_validator(mode="after")
-    def refuse_nulls(self) -> Self:
+    def refuse_nulls_for_required_fields(self) -> Self:
         """`{"name": null}` is a mistake, not a way to delete a required field."""
-        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
+        required = {"slug", "name", "state", "postal_code", "city", "status"}
+        lists = {"social_media", "topics", "partners", "awards", "contacts"}
+        nulls = sorted(
+            name
+            for name in self.model_fields_set & (required | lists)
+            if getattr(self, name) is None
+        )
         if nulls:
-            raise ValueError(f"these fields may not be null: {', '.join(sorted(nulls))}")
+            raise ValueError(f"these fields may not be null: {', '.join(nulls)}")
         return self
 
 
-class AlliancePublic(AllianceBase):
+class AlliancePublic(AllianceFields):
     """What anyone may see of an alliance (no personal data)."""
 
     id: str
+    slug: Slug
     version: int
     created_at: datetime
     updated_at: datetime
@@ -63,11 +119,63 @@ class AlliancePublic(AllianceBase):
 class AlliancePrivate(AlliancePublic):
     """What admins and the alliance's own coordinators see: with contacts."""
 
-    contacts: list[ContactPerson]
+    contacts: list[ContactPerson] = Field(default_factory=list)
+
+
+class AllianceHit(AlliancePublic):
+    """A search result; `distance_km` is set when searching near a place."""
+
+    distance_km: float | None = None
+
+
+class AllianceFacets(BaseModel):
+    """How many alliances match per Land and per field of action (whole result, all pages)."""
+
+    state: dict[str, int]
+    topic: dict[str, int]
 
 
 class AlliancePage(BaseModel):
-    """One page of a list, and the cursor of the next (null on the last page)."""
+    """One page of results, the cursor of the next (null on the last) and the facets."""
 
-    items: list[AlliancePublic]
+    items: list[AllianceHit]
     next_cursor: str | None = None
+    total: int
+    facets: AllianceFacets
+
+
+class AuditView(BaseModel):
+    """One entry of an alliance's edit history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    action: str
+    actor: str
+    actor_role: str
+    changed_fields: list[str]
+    at: datetime
+
+
+class ImportRowError(BaseModel):
+    """A problem with one row of an imported file."""
+
+    line: int = Field(description="The line in the file (the header is line 1)")
+    field: str | None = Field(description="The column, when one is to blame")
+    message: str
+
+
+class ImportReport(BaseModel):
+    """What an import did, or (dry run) would do."""
+
+    dry_run: bool
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[ImportRowError]
+
+
+class RepublishReport(BaseModel):
+    """How many alliance snapshots were queued for publishing."""
+
+    republished: int

@@ -1,226 +1,275 @@
-"""The directory's use cases: each one transaction, with its events in the outbox."""
+"""The directory's use cases: each one transaction, with its events and audit entry."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from lobu.directory.domain import (
-    PUBLIC_FIELDS,
-    changed_fields,
-    check_version,
-    normalise_topics,
+from lobu.directory.domain import PRIVATE_FIELDS, changed_fields, check_version, without_duplicates
+from lobu.directory.errors import (
+    AllianceNotFoundError,
+    FieldNotEditableError,
+    SlugTakenError,
+    StaleVersionError,
 )
-from lobu.directory.errors import AllianceNotFoundError, InvalidCursorError, StaleVersionError
-from lobu.directory.models import Alliance, AllianceTopic
-from lobu.directory.schemas import AllianceCreate, AlliancePrivate, AllianceUpdate
-from lobu.shared import add_event, as_utc, transaction, utc_now
+from lobu.directory.models import Alliance, AuditEntry
+from lobu.directory.records import (
+    CHILD_FIELDS,
+    delete_children,
+    new_alliance,
+    replace_children,
+    row_values,
+    search_text_for,
+    views_of,
+)
+from lobu.directory.schemas import (
+    ADMIN_ONLY_FIELDS,
+    AllianceCreate,
+    AlliancePrivate,
+    AllianceUpdate,
+)
+from lobu.directory.slugs import slug_of, unique_slug
+from lobu.shared import Caller, add_event, transaction, utc_now
 from lobu.shared.contracts.directory import (
     ALLIANCE_CONTACTS_CHANGED,
     ALLIANCE_CREATED,
     ALLIANCE_DELETED,
+    ALLIANCE_SNAPSHOT,
     ALLIANCE_UPDATED,
     AllianceContactsChanged,
     AllianceCreated,
     AllianceDeleted,
+    AllianceSnapshotPublished,
     AllianceUpdated,
-    ContactPerson,
 )
-from lobu.shared.pagination import CursorError, decode_cursor, encode_cursor
 
-
-@dataclass(frozen=True)
-class AllianceFilters:
-    """What a list of alliances is narrowed to."""
-
-    state: str | None = None
-    topic: str | None = None
-
-
-@dataclass(frozen=True)
-class AllianceListPage:
-    """One page of alliances in (name, id) order."""
-
-    items: list[AlliancePrivate]
-    next_cursor: str | None
+ACTION_CREATED = "lobu.directory.alliance.created"
+ACTION_UPDATED = "lobu.directory.alliance.updated"
+ACTION_DELETED = "lobu.directory.alliance.deleted"
 
 
 class AllianceDirectory:
-    """Creates, changes, removes and finds alliances."""
+    """Creates, changes, removes, finds and republishes alliances."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str) -> None:
-        self._sessions = sessions
+        self.sessions = sessions
         self._source = source
 
-    async def create(self, request: AllianceCreate) -> AlliancePrivate:
+    async def create(self, request: AllianceCreate, *, actor: Caller) -> AlliancePrivate:
         """Enter a new alliance; publishes `created` and its contacts."""
-        alliance = Alliance(
-            id=str(uuid.uuid4()),
-            name=request.name,
-            state=request.state,
-            postal_code=request.postal_code,
-            city=request.city,
-            contacts=[contact.model_dump(mode="json") for contact in request.contacts],
-        )
-        topics = normalise_topics(request.topics)
-        async with transaction(self._sessions) as session:
-            session.add(alliance)
-            await session.flush()
-            _replace_topics(session, alliance.id, topics)
-            view = _private_view(alliance, topics)
-            self._publish_created(session, view)
+        async with transaction(self.sessions) as session:
+            return await self.create_in(session, request, actor=actor)
+
+    async def create_in(
+        self, session: AsyncSession, request: AllianceCreate, *, actor: Caller
+    ) -> AlliancePrivate:
+        """`create` inside the caller's transaction (the importer's)."""
+        slug = await self._free_slug(session, request.slug, request.name)
+        alliance = new_alliance(str(uuid.uuid4()), slug, request)
+        session.add(alliance)
+        await session.flush()
+        record = request.model_dump(mode="json")
+        record["topics"] = without_duplicates(record["topics"])
+        replace_children(session, alliance.id, record)
+        await session.flush()
+        (view,) = await views_of(session, [alliance])
+        add_event(
+            session, event_type=ALLIANCE_CREATED, source=self._source, subject=view.id,
+            data=AllianceCreated(**_public_values(view)),
+        )  # fmt: skip
+        self._publish_contacts(session, view)
+        _audit(session, view, action=ACTION_CREATED, actor=actor, changed=sorted(record))
         return view
 
     async def get(self, alliance_id: str) -> AlliancePrivate:
         """The alliance with its contacts; callers show only what the reader may see."""
-        async with self._sessions() as session:
-            alliance = await _load(session, alliance_id)
-            topics = (await _topics_of(session, [alliance_id]))[alliance_id]
-        return _private_view(alliance, topics)
+        async with self.sessions() as session:
+            (view,) = await views_of(session, [await _load(session, alliance_id)])
+        return view
+
+    async def get_by_slug(self, slug: str) -> AlliancePrivate:
+        """The alliance with this URL name."""
+        async with self.sessions() as session:
+            row = await session.scalar(select(Alliance).where(col(Alliance.slug) == slug))
+            if row is None:
+                raise AllianceNotFoundError(f"There is no alliance at {slug!r}.")
+            (view,) = await views_of(session, [row])
+        return view
 
     async def update(
-        self, alliance_id: str, change: AllianceUpdate, *, expected_version: int | None
+        self,
+        alliance_id: str,
+        change: AllianceUpdate,
+        *,
+        expected_version: int | None,
+        actor: Caller,
     ) -> AlliancePrivate:
         """Apply a partial change to `expected_version`; 412 if someone was quicker."""
-        async with transaction(self._sessions) as session:
+        requested = change.model_dump(mode="json", exclude_unset=True)
+        forbidden = sorted(set(requested) & ADMIN_ONLY_FIELDS)
+        if forbidden and not actor.is_admin:
+            raise FieldNotEditableError(
+                f"Only the Servicebüro may change {', '.join(forbidden)}.", fields=forbidden
+            )
+        async with transaction(self.sessions) as session:
             alliance = await _load(session, alliance_id)
             check_version(expected=expected_version, current=alliance.version)
-            topics_before = (await _topics_of(session, [alliance_id]))[alliance_id]
-            before = _private_view(alliance, topics_before)
-            requested = change.model_dump(mode="json", exclude_unset=True)
-            if "topics" in requested:
-                requested["topics"] = normalise_topics(requested["topics"])
-            after_values = before.model_dump(mode="json") | requested
-            changed = changed_fields(before.model_dump(mode="json"), requested)
-            if not changed:
-                return before
-            # Read before the UPDATE: it synchronises the loaded object to the new values.
-            loaded_version = alliance.version
-            new_version = loaded_version + 1
-            now = utc_now()
-            row_values = {
-                name: after_values[name]
-                for name in ("name", "state", "postal_code", "city", "contacts")
-            }
-            # Compare-and-set on the version: a concurrent edit that committed first wins.
-            result = await session.execute(
-                update(Alliance)
-                .where(col(Alliance.id) == alliance_id, col(Alliance.version) == loaded_version)
-                .values(**row_values, version=new_version, updated_at=now)
+            return await self.update_in(session, alliance, requested, actor=actor)
+
+    async def update_in(
+        self,
+        session: AsyncSession,
+        alliance: Alliance,
+        requested: dict[str, Any],
+        *,
+        actor: Caller,
+    ) -> AlliancePrivate:
+        """Apply `requested` (JSON values) to a loaded alliance in the caller's transaction."""
+        (before,) = await views_of(session, [alliance])
+        if "topics" in requested:
+            requested["topics"] = without_duplicates(requested["topics"])
+        before_values = before.model_dump(mode="json")
+        changed = changed_fields(before_values, requested)
+        if not changed:
+            return before
+        if "slug" in changed:
+            await self._free_slug(session, requested["slug"], before.name)
+        # Read before the UPDATE: it synchronises the loaded object to the new values.
+        loaded_version = alliance.version
+        now = utc_now()
+        after = AlliancePrivate.model_validate(
+            before_values | requested | {"version": loaded_version + 1, "updated_at": now}
+        )
+        after_values = after.model_dump(mode="json")
+        # Compare-and-set on the version: a concurrent edit that committed first wins.
+        result = await session.execute(
+            update(Alliance)
+            .where(col(Alliance.id) == alliance.id, col(Alliance.version) == loaded_version)
+            .values(
+                **row_values(after_values),
+                search_text=search_text_for(after_values),
+                version=loaded_version + 1,
+                updated_at=now,
             )
-            if cast("CursorResult[Any]", result).rowcount != 1:
-                raise StaleVersionError(
-                    "The alliance changed while your edit was saved; load it again and repeat."
-                )
-            if "topics" in changed:
-                await session.execute(
-                    delete(AllianceTopic).where(col(AllianceTopic.alliance_id) == alliance_id)
-                )
-                _replace_topics(session, alliance_id, after_values["topics"])
-            after = AlliancePrivate.model_validate(
-                after_values | {"version": new_version, "updated_at": now}
+        )
+        if cast("CursorResult[Any]", result).rowcount != 1:
+            raise StaleVersionError(
+                "The alliance changed while your edit was saved; load it again and repeat."
             )
-            self._publish_updated(session, after, changed)
+        children = set(changed) & set(CHILD_FIELDS)
+        await delete_children(session, alliance.id, children)
+        replace_children(session, alliance.id, {name: after_values[name] for name in children})
+        self._publish_updated(session, after, changed)
+        _audit(session, after, action=ACTION_UPDATED, actor=actor, changed=changed)
         return after
 
-    async def delete(self, alliance_id: str) -> None:
+    async def delete(self, alliance_id: str, *, actor: Caller) -> None:
         """Remove an alliance; publishes `deleted`, and an empty contact list."""
-        async with transaction(self._sessions) as session:
+        async with transaction(self.sessions) as session:
             alliance = await _load(session, alliance_id)
             version = alliance.version + 1
             await session.delete(alliance)
             add_event(
-                session,
-                event_type=ALLIANCE_DELETED,
-                source=self._source,
-                subject=alliance_id,
+                session, event_type=ALLIANCE_DELETED, source=self._source, subject=alliance_id,
                 data=AllianceDeleted(id=alliance_id, version=version, deleted_at=utc_now()),
-            )
+            )  # fmt: skip
             add_event(
-                session,
-                event_type=ALLIANCE_CONTACTS_CHANGED,
-                source=self._source,
+                session, event_type=ALLIANCE_CONTACTS_CHANGED, source=self._source,
                 subject=alliance_id,
                 data=AllianceContactsChanged(
                     alliance_id=alliance_id, version=version, contacts=[], deleted=True
                 ),
-            )
-
-    async def list(
-        self, filters: AllianceFilters, *, cursor: str | None, limit: int
-    ) -> AllianceListPage:
-        """A page of alliances ordered by name, then id (stable while data changes)."""
-        query = select(Alliance).order_by(col(Alliance.name), col(Alliance.id)).limit(limit + 1)
-        if filters.state:
-            query = query.where(col(Alliance.state) == filters.state)
-        if filters.topic:
-            query = query.where(
-                col(Alliance.id).in_(
-                    select(col(AllianceTopic.alliance_id)).where(
-                        col(AllianceTopic.topic) == filters.topic
-                    )
+            )  # fmt: skip
+            session.add(
+                AuditEntry(
+                    alliance_id=alliance_id, version=version, action=ACTION_DELETED,
+                    actor=actor.subject, actor_role=actor.role.value, changed_fields=[],
                 )
-            )
-        if cursor:
-            try:
-                last_name, last_id = decode_cursor(cursor, types=(str, str))
-            except CursorError as error:
-                raise InvalidCursorError(str(error)) from error
-            query = query.where(
-                (col(Alliance.name) > last_name)
-                | ((col(Alliance.name) == last_name) & (col(Alliance.id) > last_id))
-            )
-        async with self._sessions() as session:
-            rows = list((await session.scalars(query)).all())
-            more = len(rows) > limit
-            rows = rows[:limit]
-            topics = await _topics_of(session, [row.id for row in rows])
-        items = [_private_view(row, topics[row.id]) for row in rows]
-        next_cursor = encode_cursor([rows[-1].name, rows[-1].id]) if more and rows else None
-        return AllianceListPage(items=items, next_cursor=next_cursor)
+            )  # fmt: skip
 
-    def _publish_created(self, session: AsyncSession, view: AlliancePrivate) -> None:
-        add_event(
-            session,
-            event_type=ALLIANCE_CREATED,
-            source=self._source,
-            subject=view.id,
-            data=AllianceCreated(**_public_values(view)),
+    async def audit(self, alliance_id: str) -> list[AuditEntry]:
+        """The alliance's edit history, oldest first (kept after deletion)."""
+        async with self.sessions() as session:
+            entries = list(
+                (
+                    await session.scalars(
+                        select(AuditEntry)
+                        .where(col(AuditEntry.alliance_id) == alliance_id)
+                        .order_by(col(AuditEntry.id))
+                    )
+                ).all()
+            )
+        if not entries:
+            raise AllianceNotFoundError(f"There is no history for the alliance {alliance_id!r}.")
+        return entries
+
+    async def republish(self, *, batch_size: int = 500) -> int:
+        """Queue every alliance's current snapshot (and contacts), in id order, in batches."""
+        published = 0
+        last_id = ""
+        while True:
+            async with transaction(self.sessions) as session:
+                rows = (
+                    await session.scalars(
+                        select(Alliance)
+                        .where(col(Alliance.id) > last_id)
+                        .order_by(col(Alliance.id))
+                        .limit(batch_size)
+                    )
+                ).all()
+                if not rows:
+                    return published
+                for view in await views_of(session, rows):
+                    add_event(
+                        session, event_type=ALLIANCE_SNAPSHOT, source=self._source,
+                        subject=view.id, data=AllianceSnapshotPublished(**_public_values(view)),
+                    )  # fmt: skip
+                    self._publish_contacts(session, view)
+                published += len(rows)
+                last_id = rows[-1].id
+
+    async def _free_slug(self, session: AsyncSession, wanted: str | None, name: str) -> str:
+        """`wanted` when it is free (409 when taken), else a free slug made from `name`."""
+        if wanted:
+            owner = await session.scalar(
+                select(col(Alliance.id)).where(col(Alliance.slug) == wanted)
+            )
+            if owner is not None:
+                raise SlugTakenError(f"The slug {wanted!r} belongs to another alliance.")
+            return wanted
+        base = slug_of(name)
+        similar = await session.scalars(
+            select(col(Alliance.slug)).where(col(Alliance.slug).startswith(base))
         )
-        self._publish_contacts(session, view)
+        return unique_slug(name, set(similar.all()))
 
     def _publish_updated(
         self, session: AsyncSession, view: AlliancePrivate, changed: Sequence[str]
     ) -> None:
-        public_changes = [name for name in changed if name in PUBLIC_FIELDS]
         # Every version is announced on the public topic, even a change of contacts
         # only (then `changed_fields` is empty), so replicas never see a gap.
         add_event(
-            session,
-            event_type=ALLIANCE_UPDATED,
-            source=self._source,
-            subject=view.id,
-            data=AllianceUpdated(**_public_values(view), changed_fields=public_changes),
-        )
+            session, event_type=ALLIANCE_UPDATED, source=self._source, subject=view.id,
+            data=AllianceUpdated(
+                **_public_values(view),
+                changed_fields=[name for name in changed if name not in PRIVATE_FIELDS],
+            ),
+        )  # fmt: skip
         if "contacts" in changed:
             self._publish_contacts(session, view)
 
     def _publish_contacts(self, session: AsyncSession, view: AlliancePrivate) -> None:
         add_event(
-            session,
-            event_type=ALLIANCE_CONTACTS_CHANGED,
-            source=self._source,
-            subject=view.id,
+            session, event_type=ALLIANCE_CONTACTS_CHANGED, source=self._source, subject=view.id,
             data=AllianceContactsChanged(
                 alliance_id=view.id, version=view.version, contacts=view.contacts
             ),
-        )
+        )  # fmt: skip
 
 
 async def _load(session: AsyncSession, alliance_id: str) -> Alliance:
@@ -230,38 +279,15 @@ async def _load(session: AsyncSession, alliance_id: str) -> Alliance:
     return alliance
 
 
-async def _topics_of(session: AsyncSession, alliance_ids: list[str]) -> dict[str, list[str]]:
-    topics: dict[str, list[str]] = {alliance_id: [] for alliance_id in alliance_ids}
-    if not alliance_ids:
-        return topics
-    rows = await session.execute(
-        select(col(AllianceTopic.alliance_id), col(AllianceTopic.topic))
-        .where(col(AllianceTopic.alliance_id).in_(alliance_ids))
-        .order_by(col(AllianceTopic.alliance_id), col(AllianceTopic.position))
-    )
-    for alliance_id, topic in rows:
-        topics[alliance_id].append(topic)
-    return topics
-
-
-def _replace_topics(session: AsyncSession, alliance_id: str, topics: list[str]) -> None:
-    for position, topic in enumerate(topics):
-        session.add(AllianceTopic(alliance_id=alliance_id, topic=topic, position=position))
-
-
-def _private_view(alliance: Alliance, topics: list[str]) -> AlliancePrivate:
-    return AlliancePrivate(
-        id=alliance.id,
-        name=alliance.name,
-        state=alliance.state,
-        postal_code=alliance.postal_code,
-        city=alliance.city,
-        topics=topics,
-        contacts=[ContactPerson.model_validate(contact) for contact in alliance.contacts],
-        version=alliance.version,
-        created_at=as_utc(alliance.created_at),
-        updated_at=as_utc(alliance.updated_at),
-    )
+def _audit(
+    session: AsyncSession, view: AlliancePrivate, *, action: str, actor: Caller, changed: list[str]
+) -> None:
+    session.add(
+        AuditEntry(
+            alliance_id=view.id, version=view.version, action=action, actor=actor.subject,
+            actor_role=actor.role.value, changed_fields=changed,
+        )
+    )  # fmt: skip
 
 
 def _public_values(view: AlliancePrivate) -> dict[str, Any]:

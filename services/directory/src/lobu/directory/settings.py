@@ -14,3 +14,5 @@ class DirectorySettings(ServiceSettings):
 
     service_name: str = "directory"
     database_url: str = "sqlite+aiosqlite:///var/directory.db"
+    # Load the shipped demo alliances when the database has none (make run sets it).
+    demo_data: bool = False

@@ -8,44 +8,128 @@ only on the internal topic `directory.alliance-contacts`.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Self
+from urllib.parse import urlsplit
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
 
 from lobu.shared.contracts.base import ContractModel, EventDefinition
+from lobu.shared.contracts.vocabulary import (
+    AllianceStatus,
+    AwardCode,
+    PartnerType,
+    SocialPlatform,
+    Staffing,
+    StateCode,
+    TopicCode,
+)
 from lobu.shared.topics import DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS
 
 ALLIANCE_CREATED = "lobu.directory.alliance.created.v1"
 ALLIANCE_UPDATED = "lobu.directory.alliance.updated.v1"
 ALLIANCE_DELETED = "lobu.directory.alliance.deleted.v1"
+ALLIANCE_SNAPSHOT = "lobu.directory.alliance.snapshot.v1"
 ALLIANCE_CONTACTS_CHANGED = "lobu.directory.alliance-contacts.changed.v1"
 
-# The 16 Länder as ISO 3166-2 subdivision codes without the "DE-" prefix.
-StateCode = Literal[
-    "BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV",
-    "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH",
-]  # fmt: skip
 PostalCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
+# Germany's bounding box, with a little margin for the islands and border towns.
+Latitude = Annotated[float, Field(ge=47.2, le=55.1, description="WGS 84, inside Germany")]
+Longitude = Annotated[float, Field(ge=5.8, le=15.1, description="WGS 84, inside Germany")]
+
+
+def _web_address(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError("must be a web address starting with http:// or https://")
+    return value
+
+
+WebAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500),
+    AfterValidator(_web_address),
+]
+
+
+def _not_in_the_future(value: date) -> date:
+    if value > date.today() or value < date(1990, 1, 1):
+        raise ValueError("must lie between 1990-01-01 and today")
+    return value
+
+
+FoundingDate = Annotated[date, AfterValidator(_not_in_the_future)]
+
+
+def check_coordinate_pair(latitude: float | None, longitude: float | None) -> None:
+    """Raise unless both coordinates are given, or neither."""
+    if (latitude is None) != (longitude is None):
+        raise ValueError("latitude and longitude must be given together")
+
+
+class SocialMediaChannel(ContractModel):
+    """An alliance's presence on a social-media platform."""
+
+    platform: SocialPlatform
+    url: WebAddress
+
+
+class Partner(ContractModel):
+    """An organisation that takes part in an alliance."""
+
+    name: ShortText
+    type: PartnerType
+
+
+class Award(ContractModel):
+    """A distinction, e.g. the seal "Ausgezeichnet in die Zukunft" of a given year."""
+
+    award: AwardCode
+    year: int = Field(ge=2000, le=2100)
 
 
 class AllianceSnapshot(ContractModel):
     """The public record of an alliance at one version (no personal data)."""
 
     id: str
+    slug: Slug
     name: ShortText
     state: StateCode
+    district: ShortText | None = None
+    municipality: ShortText | None = None
     postal_code: PostalCode
     city: ShortText
-    topics: list[ShortText] = Field(default_factory=list)
+    street: ShortText | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    founded_on: FoundingDate | None = None
+    status: AllianceStatus = "active"
+    staffing: Staffing | None = None
+    website: WebAddress | None = None
+    social_media: list[SocialMediaChannel] = Field(default_factory=list)
+    topics: list[TopicCode] = Field(default_factory=list)
+    partners: list[Partner] = Field(default_factory=list)
+    awards: list[Award] = Field(default_factory=list)
+    coordinating_organisation: ShortText | None = None
     version: int = Field(ge=1)
     created_at: datetime
     updated_at: datetime
 
+    @model_validator(mode="after")
+    def coordinates_come_in_pairs(self) -> Self:
+        """A latitude without a longitude (or the reverse) places nothing on a map."""
+        check_coordinate_pair(self.latitude, self.longitude)
+        return self
+
 
 class AllianceCreated(AllianceSnapshot):
     """A new alliance entered the directory."""
+
+
+class AllianceSnapshotPublished(AllianceSnapshot):
+    """The current record, republished on request so new subscribers can build a replica."""
 
 
 class AllianceUpdated(AllianceSnapshot):
@@ -89,6 +173,12 @@ DIRECTORY_EVENTS = (
     ),
     EventDefinition(
         ALLIANCE_DELETED, DIRECTORY_ALLIANCE, AllianceDeleted, "An alliance was removed."
+    ),
+    EventDefinition(
+        ALLIANCE_SNAPSHOT,
+        DIRECTORY_ALLIANCE,
+        AllianceSnapshotPublished,
+        "An alliance's current record, republished for new subscribers.",
     ),
     EventDefinition(
         ALLIANCE_CONTACTS_CHANGED,

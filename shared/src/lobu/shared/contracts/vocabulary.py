@@ -117,4 +117,6 @@ for _literal, _table in (
     (SocialPlatform, SOCIAL_PLATFORMS),
 ):
     if set(get_args(_literal)) != set(_table):
-        raise RuntimeError(f"vocabulary out of step: {sorted(set(get_args(_literal)) ^ set(_table))}")
+        raise RuntimeError(
+            f"vocabulary out of step: {sorted(set(get_args(_literal)) ^ set(_table))}"
+        )

@@ -1,0 +1,62 @@
+"""Exports of search results: CSV for German Excel, GeoJSON for maps."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from lobu.directory.csv_format import COLUMNS, PUBLIC_COLUMNS, format_row
+from lobu.directory.schemas import AlliancePrivate
+
+BYTE_ORDER_MARK = "\ufeff"  # German Excel reads UTF-8 only with it
+
+
+async def csv_lines(
+    alliances: AsyncIterator[tuple[AlliancePrivate, float | None]], *, with_contacts: bool
+) -> AsyncIterator[str]:
+    """The export as CSV text, a line at a time (`;`, CRLF, BOM first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+
+    def take() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(list(COLUMNS) if with_contacts else PUBLIC_COLUMNS)
+    yield BYTE_ORDER_MARK + take()
+    async for view, _distance in alliances:
+        writer.writerow(format_row(view, with_contacts=with_contacts))
+        yield take()
+
+
+async def geojson_chunks(
+    alliances: AsyncIterator[tuple[AlliancePrivate, float | None]],
+    *,
+    with_contacts: bool,
+    base_url: str,
+) -> AsyncIterator[str]:
+    """A GeoJSON FeatureCollection of the alliances that have coordinates."""
+    yield '{"type": "FeatureCollection", "features": ['
+    first = True
+    async for view, distance in alliances:
+        if view.latitude is None or view.longitude is None:
+            continue
+        exclude = set() if with_contacts else {"contacts"}
+        properties: dict[str, Any] = view.model_dump(mode="json", exclude=exclude)
+        properties["url"] = f"{base_url}/buendnisse/{view.slug}"
+        if distance is not None:
+            properties["distance_km"] = round(distance, 3)
+        feature = {
+            "type": "Feature",
+            "id": view.id,
+            "geometry": {"type": "Point", "coordinates": [view.longitude, view.latitude]},
+            "properties": properties,
+        }
+        yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
+        first = False
+    yield "]}"

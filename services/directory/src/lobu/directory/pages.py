@@ -1,0 +1,105 @@
+"""Pages for people: the alliance search and each alliance's page (German, no JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from lobu.directory.errors import AllianceNotFoundError, DirectoryError
+from lobu.directory.places import Gazetteer
+from lobu.directory.search import AllianceQuery, AllianceSearch, Near
+from lobu.directory.service import AllianceDirectory
+from lobu.shared.contracts.vocabulary import (
+    AWARDS,
+    PARTNER_TYPES,
+    SOCIAL_PLATFORMS,
+    STAFFING,
+    STATES,
+    STATUSES,
+    TOPICS,
+)
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(
+    env=Environment(
+        loader=PackageLoader("lobu.directory", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+)
+templates.env.globals.update(
+    states=STATES, topics=TOPICS, partner_types=PARTNER_TYPES, statuses=STATUSES,
+    staffing=STAFFING, awards=AWARDS, platforms=SOCIAL_PLATFORMS,
+)  # fmt: skip
+RADII = (5, 10, 25, 50, 100)
+
+
+def _choice(value: str | None, allowed: dict[str, str]) -> str | None:
+    return value if value in allowed else None
+
+
+@router.get("/", response_class=HTMLResponse)
+async def search_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=200)] = "",
+    land: Annotated[str, Query(max_length=2)] = "",
+    handlungsfeld: Annotated[str, Query(max_length=60)] = "",
+    partnertyp: Annotated[str, Query(max_length=60)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    auszeichnung: Annotated[str, Query(max_length=60)] = "",
+    ort: Annotated[str, Query(max_length=100)] = "",
+    umkreis: Annotated[int, Query(ge=1, le=500)] = 25,
+    weiter: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    """The search form with its results; every filter is a plain GET parameter."""
+    gazetteer: Gazetteer = request.app.state.gazetteer
+    search: AllianceSearch = request.app.state.search
+    place = gazetteer.find(ort) if ort.strip() else None
+    notice = None
+    if ort.strip() and place is None:
+        notice = f"Den Ort „{ort}“ kennen wir nicht. Bitte prüfen Sie die Schreibweise."
+    query = AllianceQuery(
+        text=q or None,
+        state=_choice(land, STATES),
+        topic=_choice(handlungsfeld, TOPICS),
+        partner_type=_choice(partnertyp, PARTNER_TYPES),
+        status=_choice(status, STATUSES),
+        award=_choice(auszeichnung, AWARDS),
+        near=Near(place.latitude, place.longitude, float(umkreis)) if place else None,
+    )
+    try:
+        page = await search.page(query, cursor=weiter, limit=20)
+    except DirectoryError:
+        page = await search.page(query, cursor=None, limit=20)
+    form = {
+        "q": q, "land": land, "handlungsfeld": handlungsfeld, "partnertyp": partnertyp,
+        "status": status, "auszeichnung": auszeichnung, "ort": ort, "umkreis": umkreis,
+    }  # fmt: skip
+    next_url = None
+    if page.next_cursor:
+        kept = {name: value for name, value in form.items() if value not in ("", None)}
+        next_url = "/?" + urlencode(kept | {"weiter": page.next_cursor})
+    return templates.TemplateResponse(
+        request,
+        "search.html",
+        {"page": page, "form": form, "place": place, "notice": notice, "radii": RADII,
+         "next_url": next_url, "searched": any(v for k, v in form.items() if k != "umkreis")},
+    )  # fmt: skip
+
+
+@router.get("/buendnisse/{slug}", response_class=HTMLResponse)
+async def alliance_page(request: Request, slug: str) -> HTMLResponse:
+    """One alliance's public page (never its contacts)."""
+    directory: AllianceDirectory = request.app.state.directory
+    try:
+        alliance = await directory.get_by_slug(slug)
+    except AllianceNotFoundError:
+        return templates.TemplateResponse(
+            request, "not_found.html", {"slug": slug}, status_code=404
+        )
+    public = alliance.model_copy(update={"contacts": []})
+    return templates.TemplateResponse(request, "alliance.html", {"alliance": public})

@@ -1,0 +1,61 @@
+"""The search parameters shared by the list, the exports and the search page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from lobu.directory.errors import InvalidSearchError
+from lobu.directory.search import AllianceQuery, Near
+from lobu.shared.contracts.vocabulary import (
+    AllianceStatus,
+    AwardCode,
+    PartnerType,
+    StateCode,
+    TopicCode,
+)
+
+DEFAULT_RADIUS_KM = 25.0
+
+
+def parse_near(near: str, radius_km: float | None) -> Near:
+    """`"52.37,9.73"` and a radius as a Near; InvalidSearchError says what is wrong."""
+    parts = near.split(",")
+    try:
+        latitude, longitude = (float(part) for part in parts)
+    except ValueError:
+        raise InvalidSearchError(
+            f"near={near!r} is not 'latitude,longitude' (e.g. near=52.3759,9.7320)", field="near"
+        ) from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise InvalidSearchError(f"near={near!r} is not a place on Earth", field="near")
+    return Near(latitude, longitude, radius_km if radius_km is not None else DEFAULT_RADIUS_KM)
+
+
+def alliance_query(
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words in name, place or partners")
+    ] = None,
+    state: Annotated[StateCode | None, Query(description="Land, e.g. NI")] = None,
+    topic: Annotated[TopicCode | None, Query(description="A field of action")] = None,
+    partner_type: Annotated[PartnerType | None, Query()] = None,
+    status: Annotated[AllianceStatus | None, Query()] = None,
+    award: Annotated[AwardCode | None, Query()] = None,
+    near: Annotated[
+        str | None, Query(max_length=60, description="latitude,longitude; sorts by distance")
+    ] = None,
+    radius_km: Annotated[
+        float | None, Query(gt=0, le=1000, description=f"with near; default {DEFAULT_RADIUS_KM:g}")
+    ] = None,
+) -> AllianceQuery:
+    """The search as the query string describes it."""
+    if radius_km is not None and near is None:
+        raise InvalidSearchError("radius_km needs near=latitude,longitude", field="radius_km")
+    return AllianceQuery(
+        text=q, state=state, topic=topic, partner_type=partner_type, status=status,
+        award=award, near=parse_near(near, radius_km) if near else None,
+    )  # fmt: skip
+
+
+SearchQuery = Annotated[AllianceQuery, Depends(alliance_query)]

@@ -1,0 +1,124 @@
+"""Between tables and views: an alliance row with its child rows <-> `AlliancePrivate`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
+from lobu.directory.schemas import AllianceCreate, AlliancePrivate
+from lobu.directory.search_text import search_text_of
+from lobu.shared import as_utc
+
+# Fields that live on the alliances row itself (the rest are child tables).
+ROW_FIELDS = (
+    "slug", "name", "state", "district", "municipality", "postal_code", "city", "street",
+    "latitude", "longitude", "founded_on", "status", "staffing", "website", "social_media",
+    "coordinating_organisation", "contacts",
+)  # fmt: skip
+CHILD_FIELDS = ("topics", "partners", "awards")
+
+
+def row_values(record: dict[str, Any]) -> dict[str, Any]:
+    """The alliances-row columns of a record given as JSON-ready values."""
+    values = {name: record[name] for name in ROW_FIELDS if name in record}
+    if isinstance(values.get("founded_on"), str):
+        values["founded_on"] = date.fromisoformat(values["founded_on"])
+    return values
+
+
+def search_text_for(record: dict[str, Any]) -> str:
+    """What the text search looks at: name, places, coordination and partner names."""
+    return search_text_of(
+        record.get("name"),
+        record.get("city"),
+        record.get("municipality"),
+        record.get("district"),
+        record.get("coordinating_organisation"),
+        *(partner["name"] for partner in record.get("partners", [])),
+    )
+
+
+def new_alliance(alliance_id: str, slug: str, request: AllianceCreate) -> Alliance:
+    """The row for a new alliance (child rows are written by `replace_children`)."""
+    record = request.model_dump(mode="json") | {"slug": slug}
+    return Alliance(id=alliance_id, search_text=search_text_for(record), **row_values(record))
+
+
+def replace_children(session: AsyncSession, alliance_id: str, record: dict[str, Any]) -> None:
+    """Add the topic, partner and award rows of `record` (after deleting old ones)."""
+    for position, topic in enumerate(record.get("topics", [])):
+        session.add(AllianceTopic(alliance_id=alliance_id, topic=topic, position=position))
+    for position, partner in enumerate(record.get("partners", [])):
+        session.add(
+            AlliancePartner(
+                alliance_id=alliance_id, position=position, name=partner["name"],
+                type=partner["type"],
+            )
+        )  # fmt: skip
+    seen: set[tuple[str, int]] = set()
+    for award in record.get("awards", []):
+        key = (award["award"], award["year"])
+        if key not in seen:
+            seen.add(key)
+            session.add(AllianceAward(alliance_id=alliance_id, award=key[0], year=key[1]))
+
+
+async def delete_children(session: AsyncSession, alliance_id: str, fields: set[str]) -> None:
+    """Remove the child rows of the given list fields."""
+    tables: dict[str, Any] = {
+        "topics": AllianceTopic,
+        "partners": AlliancePartner,
+        "awards": AllianceAward,
+    }
+    for name in fields & set(tables):
+        table = tables[name]
+        await session.execute(delete(table).where(col(table.alliance_id) == alliance_id))
+
+
+async def views_of(session: AsyncSession, rows: Sequence[Alliance]) -> list[AlliancePrivate]:
+    """Full views of alliance rows, child rows loaded in one query per table."""
+    ids = [row.id for row in rows]
+    topics: dict[str, list[str]] = defaultdict(list)
+    partners: dict[str, list[dict[str, str]]] = defaultdict(list)
+    awards: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if ids:
+        for alliance_id, topic in await session.execute(
+            select(col(AllianceTopic.alliance_id), col(AllianceTopic.topic))
+            .where(col(AllianceTopic.alliance_id).in_(ids))
+            .order_by(col(AllianceTopic.alliance_id), col(AllianceTopic.position))
+        ):
+            topics[alliance_id].append(topic)
+        for partner in await session.scalars(
+            select(AlliancePartner)
+            .where(col(AlliancePartner.alliance_id).in_(ids))
+            .order_by(col(AlliancePartner.alliance_id), col(AlliancePartner.position))
+        ):
+            partners[partner.alliance_id].append({"name": partner.name, "type": partner.type})
+        for award in await session.scalars(
+            select(AllianceAward)
+            .where(col(AllianceAward.alliance_id).in_(ids))
+            .order_by(col(AllianceAward.alliance_id), col(AllianceAward.year))
+        ):
+            awards[award.alliance_id].append({"award": award.award, "year": award.year})
+    return [
+        AlliancePrivate.model_validate(
+            {name: getattr(row, name) for name in ROW_FIELDS}
+            | {
+                "id": row.id,
+                "topics": topics[row.id],
+                "partners": partners[row.id],
+                "awards": awards[row.id],
+                "version": row.version,
+                "created_at": as_utc(row.created_at),
+                "updated_at": as_utc(row.updated_at),
+            }
+        )
+        for row in rows
+    ]
