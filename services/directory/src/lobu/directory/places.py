@@ -50,8 +50,17 @@ class Gazetteer:
         )  # fmt: skip
 
     def find(self, name: str) -> Place | None:
-        """The place called `name`, or None."""
-        return self._by_name.get(normalise(name))
+        """The place called `name`; else the most populous one whose name begins so.
+
+        "Frankfurt" finds Frankfurt am Main, "Halle" Halle (Saale).
+        """
+        wanted = normalise(name)
+        if not wanted:
+            return None
+        if wanted in self._by_name:
+            return self._by_name[wanted]
+        candidates = [place for key, place in self._by_name.items() if key.startswith(wanted + " ")]
+        return max(candidates, key=lambda place: place.population, default=None)
 
     def __len__(self) -> int:
         return len(self._by_name)
