@@ -233,3 +233,18 @@ async def test_the_updated_event_names_the_changed_fields_but_never_contacts(
         )
     assert updated is not None
     assert updated.data["changed_fields"] == ["partners", "website"]
+
+
+async def test_a_coordinator_may_send_admin_only_fields_unchanged(
+    client: httpx.AsyncClient,
+) -> None:
+    alliance = await create(client)
+    owner = {**bearer(Role.ALLIANCE, alliance["id"]), "If-Match": '"1"'}
+    whole = {key: alliance[key] for key in ("status", "awards", "slug", "name")}
+
+    response = await client.patch(
+        f"/alliances/{alliance['id']}", json=whole | {"street": "Markt 2"}, headers=owner
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["street"] == "Markt 2"

@@ -111,11 +111,6 @@ class AllianceDirectory:
     ) -> AlliancePrivate:
         """Apply a partial change to `expected_version`; 412 if someone was quicker."""
         requested = change.model_dump(mode="json", exclude_unset=True)
-        forbidden = sorted(set(requested) & ADMIN_ONLY_FIELDS)
-        if forbidden and not actor.is_admin:
-            raise FieldNotEditableError(
-                f"Only the Servicebüro may change {', '.join(forbidden)}.", fields=forbidden
-            )
         async with transaction(self.sessions) as session:
             alliance = await _load(session, alliance_id)
             check_version(expected=expected_version, current=alliance.version)
@@ -135,6 +130,12 @@ class AllianceDirectory:
             requested["topics"] = without_duplicates(requested["topics"])
         before_values = before.model_dump(mode="json")
         changed = changed_fields(before_values, requested)
+        # Sending an admin-only field unchanged (a client PATCHing the whole record) is fine.
+        forbidden = sorted(set(changed) & ADMIN_ONLY_FIELDS)
+        if forbidden and not actor.is_admin:
+            raise FieldNotEditableError(
+                f"Only the Servicebüro may change {', '.join(forbidden)}.", fields=forbidden
+            )
         if not changed:
             return before
         if "slug" in changed:
