@@ -39,7 +39,7 @@ def sample(n: int) -> AllianceCreated:
     return AllianceCreated(
         id=str(uuid.uuid4()), slug=f"buendnis-{n}", name=f"Lokales Bündnis für Familie {n}",
         state="NI",
-        postal_code="30159", city="Hannover", topics=["Kinderbetreuung"], version=1,
+        postal_code="30159", city="Hannover", topics=["kinderbetreuung"], version=1,
         created_at=now, updated_at=now,
     )  # fmt: skip
 
