@@ -28,6 +28,7 @@ run: install  ## Run the platform: Kafka, mail sink, directory :8001, notificati
 
 test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itself
 	scripts/ensure-postgres.sh
+	scripts/ensure-chromium.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
 
@@ -46,6 +47,7 @@ format: install  ## Apply ruff's fixes and formatting
 bench: install  ## Benchmarks (start Kafka and PostgreSQL themselves); figures in docs/performance.md
 	scripts/ensure-postgres.sh
 	PYTHONPATH=. $(BIN)/python bench/outbox_relay.py
+	PYTHONPATH=. $(BIN)/python bench/directory_search.py
 
 constraints: install  ## Re-pin constraints.txt from the pyproject files
 	$(BIN)/python scripts/compile_constraints.py

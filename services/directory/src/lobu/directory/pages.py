@@ -71,23 +71,27 @@ async def search_page(
         award=_choice(auszeichnung, AWARDS),
         near=Near(place.latitude, place.longitude, float(umkreis)) if place else None,
     )
-    try:
-        page = await search.page(query, cursor=weiter, limit=20)
-    except DirectoryError:
-        page = await search.page(query, cursor=None, limit=20)
+    page = None
+    if notice is None:  # an unknown place would otherwise list everything, unfiltered
+        try:
+            page = await search.page(query, cursor=weiter, limit=20)
+        except DirectoryError:
+            page = await search.page(query, cursor=None, limit=20)
     form = {
         "q": q, "land": land, "handlungsfeld": handlungsfeld, "partnertyp": partnertyp,
         "status": status, "auszeichnung": auszeichnung, "ort": ort, "umkreis": umkreis,
     }  # fmt: skip
+    kept = {name: value for name, value in form.items() if value not in ("", None)}
     next_url = None
-    if page.next_cursor:
-        kept = {name: value for name, value in form.items() if value not in ("", None)}
+    if page and page.next_cursor:
         next_url = "/?" + urlencode(kept | {"weiter": page.next_cursor})
+    # Each Land facet narrows the current search; it keeps every other filter.
+    state_urls = {code: "/?" + urlencode(kept | {"land": code}) for code in STATES}
     return templates.TemplateResponse(
         request,
         "search.html",
         {"page": page, "form": form, "place": place, "notice": notice, "radii": RADII,
-         "next_url": next_url, "searched": any(v for k, v in form.items() if k != "umkreis")},
+         "next_url": next_url, "state_urls": state_urls},
     )  # fmt: skip
 
 

@@ -137,8 +137,16 @@ class AllianceSearch:
             german: Any = literal_column("'german'")
             document = func.to_tsvector(german, col(Alliance.search_text))
             words = " & ".join(f"{token}:*" for token in tokens)  # tokens are [a-z0-9]+
-            match: ColumnElement[bool] = document.op("@@")(func.to_tsquery(german, words))
-            return match
+            # A materialised CTE makes PostgreSQL find the matches through the GIN index
+            # first; otherwise it tends to walk the name index and compute to_tsvector
+            # for row after row (docs/performance.md).
+            matches = (
+                select(col(Alliance.id))
+                .where(document.op("@@")(func.to_tsquery(german, words)))
+                .cte("text_matches")
+                .prefix_with("MATERIALIZED")
+            )
+            return col(Alliance.id).in_(select(matches.c.id))
         return and_(*(col(Alliance.search_text).contains(token) for token in tokens))
 
     async def _facets(
