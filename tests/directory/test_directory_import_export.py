@@ -211,3 +211,12 @@ async def test_the_geojson_export_is_a_feature_collection_of_placed_alliances(
     assert feature["properties"]["url"].endswith("/buendnisse/lb-goslar")
     assert "@" not in public.text
     assert json.loads(admin.text)["features"][0]["properties"]["contacts"][0]["name"] == "Eva Roth"
+
+
+async def test_old_mac_line_ends_are_read_like_any_other(client: httpx.AsyncClient) -> None:
+    content = "name;land;plz;ort\rBündnis Goslar;NI;38640;Goslar\rBündnis Celle;NI;29221;Celle\r"
+
+    response = await upload(client, content.encode(), dry_run=True)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 2

@@ -107,9 +107,15 @@ def _parse(content: bytes) -> _ParsedFile:
         raise InvalidImportFileError(
             f"The file is not UTF-8 (byte {error.start}); save it as 'CSV UTF-8'."
         ) from error
-    first_line = text.split("\n", 1)[0]
-    reader = csv.DictReader(io.StringIO(text), delimiter=";" if ";" in first_line else ",")
-    header = [name.strip() for name in reader.fieldnames or []]
+    first_line = text.splitlines()[0] if text else ""
+    # newline="" lets the csv module handle \r\n, \n and old Mac \r line ends itself.
+    reader = csv.DictReader(
+        io.StringIO(text, newline=""), delimiter=";" if ";" in first_line else ","
+    )
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        raise InvalidImportFileError(f"The header row cannot be read as CSV: {error}") from error
     unknown = [name for name in header if name not in COLUMNS]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if unknown or missing or not header:
@@ -122,6 +128,15 @@ def _parse(content: bytes) -> _ParsedFile:
             missing_columns=missing,
         )
     reader.fieldnames = header
+    try:
+        return _read_rows(reader, header)
+    except csv.Error as error:
+        raise InvalidImportFileError(
+            f"Line {reader.line_num} cannot be read as CSV: {error}"
+        ) from error
+
+
+def _read_rows(reader: csv.DictReader[str], header: list[str]) -> _ParsedFile:
     parsed = _ParsedFile()
     slugs: dict[str, int] = {}
     for number, cells in enumerate(reader, start=1):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lobu.shared import as_utc
 from lobu.shared.contracts.directory import (
     Award,
     ContactPerson,
@@ -155,6 +156,12 @@ class AuditView(BaseModel):
     actor_role: str
     changed_fields: list[str]
     at: datetime
+
+    @field_validator("at")
+    @classmethod
+    def in_utc(cls, moment: datetime) -> datetime:
+        """SQLite hands back naive datetimes; they were stored as UTC."""
+        return as_utc(moment)
 
 
 class ImportRowError(BaseModel):
