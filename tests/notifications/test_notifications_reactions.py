@@ -19,6 +19,7 @@ from sqlmodel import SQLModel, col
 
 import lobu.shared.inbox  # registers the inbox table with SQLModel.metadata
 import lobu.shared.outbox  # noqa: F401  # registers the outbox table with SQLModel.metadata
+from lobu.notifications.consumers import alliance_handlers
 from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import AllianceReplica, ContactsReplica, Delivery
 from lobu.notifications.service import AllianceReactions
@@ -27,6 +28,7 @@ from lobu.shared.contracts.directory import (
     ALLIANCE_CONTACTS_CHANGED,
     ALLIANCE_CREATED,
     ALLIANCE_DELETED,
+    ALLIANCE_SNAPSHOT,
     ALLIANCE_UPDATED,
     AllianceContactsChanged,
     AllianceCreated,
@@ -146,13 +148,7 @@ def contacts(
 
 def handler_for(reactions: AllianceReactions, envelope: Envelope) -> Handler:
     """The handler consumers.py registers for the envelope's type."""
-    handlers: dict[str, Handler] = {
-        ALLIANCE_CREATED: reactions.on_created,
-        ALLIANCE_UPDATED: reactions.on_updated,
-        ALLIANCE_DELETED: reactions.on_deleted,
-        ALLIANCE_CONTACTS_CHANGED: reactions.on_contacts_changed,
-    }
-    return handlers[envelope.type]
+    return alliance_handlers(reactions)[envelope.type]
 
 
 async def deliver(sessions: Sessions, reactions: AllianceReactions, *envelopes: Envelope) -> None:
@@ -454,3 +450,20 @@ async def test_contacts_older_than_their_deletion_are_never_stored_again(
     await deliver(sessions, reactions, stale)
 
     assert_no_personal_data(await contacts_replica(sessions))
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_republished_snapshot_refreshes_the_replica_without_a_welcome(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    snapshot = updated(4, name="Neu veröffentlicht")
+    snapshot = Envelope(
+        type=ALLIANCE_SNAPSHOT, source=SOURCE, subject=ALLIANCE_ID, data=snapshot.data
+    )
+    await deliver(sessions, reactions, snapshot, contacts(4, [GRETE]))
+
+    replica = await alliance_replica(sessions)
+    assert replica is not None
+    assert replica.name == "Neu veröffentlicht"
+    assert replica.version == 4
+    assert await deliveries(sessions) == []
