@@ -321,3 +321,15 @@ async def test_a_well_formed_cursor_with_the_wrong_key_is_422(
     response = await client.get("/alliances", params={"cursor": cursor})
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_cursor"
+
+
+async def test_the_openapi_document_describes_errors_as_problem_json(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    patch = document["paths"]["/alliances/{alliance_id}"]["patch"]["responses"]
+
+    for status in ("401", "403", "404", "412", "422", "428"):
+        assert list(patch[status]["content"]) == ["application/problem+json"], status
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert "code" in document["components"]["schemas"]["Problem"]["required"]

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from lobu.shared.errors import install_problem_handlers
 from lobu.shared.logs import configure_logging
 from lobu.shared.observability import install_request_observability
+from lobu.shared.openapi import document_problem_responses
 from lobu.shared.runtime import ServiceRuntime
 
 Hook = Callable[[], Awaitable[None]]
@@ -75,6 +76,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.token_verifier = runtime.token_verifier
     install_problem_handlers(app)
+    document_problem_responses(app)
     install_request_observability(app, runtime.metrics)
     if settings.cors_origins:
         app.add_middleware(

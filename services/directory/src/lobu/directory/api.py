@@ -182,7 +182,10 @@ async def get_audit(
     "/{alliance_id}",
     response_model=AlliancePrivate,
     summary="Change an alliance (admin, or its coordinators except status, awards, slug)",
-    responses={412: {"description": "The alliance changed since it was loaded"}},
+    responses={
+        412: {"description": "The alliance changed since it was loaded"},
+        428: {"description": "If-Match is missing"},
+    },
 )
 async def update_alliance(
     alliance_id: AllianceId,
