@@ -11,9 +11,15 @@ import binascii
 import json
 from typing import Any
 
+from lobu.shared.errors import LobuError
 
-class CursorError(ValueError):
-    """The cursor was not handed out by this service, or was altered."""
+
+class CursorError(LobuError, ValueError):
+    """The cursor was not handed out by this service, or was altered (422 for clients)."""
+
+    code = "invalid_cursor"
+    status = 422
+    title = "Invalid cursor"
 
 
 def encode_cursor(sort_key: list[Any]) -> str:

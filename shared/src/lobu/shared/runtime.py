@@ -21,7 +21,6 @@ from lobu.shared.auth import TokenVerifier
 from lobu.shared.consumer import EventHandler, ReliableConsumer, subscribe
 from lobu.shared.contracts.base import EventDefinition
 from lobu.shared.database import create_engine, create_session_factory, ping
-from lobu.shared.envelope import KafkaRecord
 from lobu.shared.kafka import KafkaConnection, create_broker
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.migrations import upgrade_database
@@ -58,7 +57,7 @@ class ServiceRuntime:
         kafka = KafkaConnection(
             broker, bootstrap_servers=settings.kafka_bootstrap_servers, metrics=metrics
         )
-        runtime = cls(
+        return cls(
             service=service,
             settings=settings,
             engine=engine,
@@ -66,26 +65,20 @@ class ServiceRuntime:
             metrics=metrics,
             broker=broker,
             kafka=kafka,
-            relay=None,  # type: ignore[arg-type]  # needs publish_record, set just below
+            relay=OutboxRelay(
+                sessions,
+                kafka.publish,
+                metrics=metrics,
+                poll_seconds=settings.outbox_poll_seconds,
+            ),
             token_verifier=TokenVerifier(settings),
             migrations=migrations,
         )
-        runtime.relay = OutboxRelay(
-            sessions,
-            runtime.publish_record,
-            metrics=metrics,
-            poll_seconds=settings.outbox_poll_seconds,
-        )
-        return runtime
 
     @property
     def source(self) -> str:
         """The CloudEvents `source` of what this service publishes."""
         return f"/lobu/{self.service}"
-
-    async def publish_record(self, topic: str, record: KafkaRecord) -> None:
-        """Publish one record and wait for Kafka's acknowledgement (acks=all)."""
-        await self.kafka.publish(topic, record)
 
     def declare_publications(self, definitions: Sequence[EventDefinition]) -> None:
         """Describe what this service publishes in its AsyncAPI document."""
@@ -110,7 +103,7 @@ class ServiceRuntime:
             name=name,
             sessions=self.sessions,
             handlers=handlers,
-            publish=self.publish_record,
+            publish=self.kafka.publish,
             metrics=self.metrics,
             max_attempts=self.settings.consumer_max_attempts,
             retry_backoff_seconds=self.settings.consumer_retry_backoff_seconds,

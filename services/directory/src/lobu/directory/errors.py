@@ -33,14 +33,6 @@ class VersionRequiredError(DirectoryError):
     title = "Precondition required"
 
 
-class InvalidCursorError(DirectoryError):
-    """A list cursor that this service did not hand out."""
-
-    code = "invalid_cursor"
-    status = 422
-    title = "Invalid cursor"
-
-
 class FieldNotEditableError(DirectoryError):
     """A coordinator tried to change what only the Servicebüro may change."""
 

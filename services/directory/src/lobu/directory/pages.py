@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from lobu.directory.errors import AllianceNotFoundError, DirectoryError
+from lobu.directory.errors import AllianceNotFoundError
 from lobu.directory.places import Gazetteer
 from lobu.directory.search import AllianceQuery, AllianceSearch, Near
 from lobu.directory.service import AllianceDirectory
@@ -23,6 +23,7 @@ from lobu.shared.contracts.vocabulary import (
     STATUSES,
     TOPICS,
 )
+from lobu.shared.pagination import CursorError
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(
@@ -75,7 +76,7 @@ async def search_page(
     if notice is None:  # an unknown place would otherwise list everything, unfiltered
         try:
             page = await search.page(query, cursor=weiter, limit=20)
-        except DirectoryError:
+        except CursorError:  # a stale or altered 'weiter' link: start again
             page = await search.page(query, cursor=None, limit=20)
     form = {
         "q": q, "land": land, "handlungsfeld": handlungsfeld, "partnertyp": partnertyp,

@@ -18,13 +18,12 @@ from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from lobu.directory.errors import InvalidCursorError
 from lobu.directory.geo import bounding_box
 from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
 from lobu.directory.records import views_of
 from lobu.directory.schemas import AllianceFacets, AllianceHit, AlliancePage, AlliancePrivate
 from lobu.directory.search_text import query_tokens
-from lobu.shared.pagination import CursorError, decode_cursor, encode_cursor
+from lobu.shared.pagination import decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -188,17 +187,14 @@ def _has(table: Any, column: Any, value: str) -> ColumnElement[bool]:
 
 def _after(cursor: str, distance: Any) -> ColumnElement[bool]:
     """Rows after the cursor's sort key: (name, id), or (distance, id) near a place."""
-    try:
-        if distance is not None:
-            last_distance, last_id = decode_cursor(cursor, types=(float, str))
-            expression = distance.element  # the function call, not its label
-            return or_(
-                expression > last_distance,
-                and_(expression == last_distance, col(Alliance.id) > last_id),
-            )
-        last_name, last_id = decode_cursor(cursor, types=(str, str))
-    except CursorError as error:
-        raise InvalidCursorError(str(error)) from error
+    if distance is not None:
+        last_distance, last_id = decode_cursor(cursor, types=(float, str))
+        expression = distance.element  # the function call, not its label
+        return or_(
+            expression > last_distance,
+            and_(expression == last_distance, col(Alliance.id) > last_id),
+        )
+    last_name, last_id = decode_cursor(cursor, types=(str, str))
     return or_(
         col(Alliance.name) > last_name,
         and_(col(Alliance.name) == last_name, col(Alliance.id) > last_id),

@@ -10,16 +10,8 @@ from sqlmodel import col
 
 from lobu.notifications.models import Delivery
 from lobu.notifications.schemas import DeliveryPage, DeliveryView
-from lobu.shared import LobuError, as_utc
-from lobu.shared.pagination import CursorError, decode_cursor, encode_cursor
-
-
-class InvalidCursorError(LobuError):
-    """A cursor this service did not hand out."""
-
-    code = "invalid_cursor"
-    status = 422
-    title = "Invalid cursor"
+from lobu.shared import as_utc
+from lobu.shared.pagination import decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -47,10 +39,7 @@ async def list_deliveries(
     if filters.event_id:
         query = query.where(col(Delivery.event_id) == filters.event_id)
     if cursor:
-        try:
-            (last_id,) = decode_cursor(cursor, types=(int,))
-        except CursorError as error:
-            raise InvalidCursorError(str(error)) from error
+        (last_id,) = decode_cursor(cursor, types=(int,))
         query = query.where(col(Delivery.id) < last_id)
     async with sessions() as session:
         rows = list((await session.scalars(query)).all())
