@@ -12,7 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_postgresql.janitor import DatabaseJanitor
@@ -30,6 +30,36 @@ class PostgresServer:
     user: str
     password: str
     how: str
+    # The pg_ctl command line (as the `postgres` user, with -D) of a cluster run here.
+    pg_ctl: tuple[str, ...] = field(default=(), repr=False)
+    start_options: str = field(default="", repr=False)
+
+    def stop(self) -> None:
+        """Stop the server (a cluster run here only), as an operator or a crash would."""
+        self._pg_ctl("-m", "fast", "stop")
+
+    def start(self, extra_options: str = "") -> None:
+        """Start a stopped server again, on the same port and data (a cluster run here only)."""
+        self._pg_ctl("-o", f"{self.start_options} {extra_options}", "-w", "start")
+
+    def start_refusing_connections(self) -> None:
+        """Start a stopped server as a standby that refuses connections (SQLSTATE 57P03,
+        "the database system is not accepting connections"), until `promote`."""
+        data = Path(self.pg_ctl[self.pg_ctl.index("-D") + 1])
+        as_postgres = self.pg_ctl[: self.pg_ctl.index("--") + 1] if "--" in self.pg_ctl else ()
+        subprocess.run([*as_postgres, "touch", str(data / "standby.signal")], check=True)
+        self.start("-c hot_standby=off")
+
+    def promote(self) -> None:
+        """Let a server started by `start_refusing_connections` accept connections."""
+        self._pg_ctl("-w", "promote")
+
+    def _pg_ctl(self, *arguments: str) -> None:
+        if not self.pg_ctl:
+            raise RuntimeError(
+                f"a PostgreSQL server from {self.how} cannot be stopped by the tests"
+            )
+        subprocess.run([*self.pg_ctl, *arguments], check=True, stdout=subprocess.DEVNULL)
 
     @contextmanager
     def database(self, prefix: str = "lobu") -> Iterator[str]:
@@ -60,6 +90,13 @@ def _postgres_bin_dir() -> Path:
 
 
 @contextmanager
+def local_cluster() -> Iterator[PostgresServer]:
+    """A throwaway cluster of its own, which a test may stop and start (outage tests)."""
+    with _local_cluster() as server:
+        yield server
+
+
+@contextmanager
 def _local_cluster() -> Iterator[PostgresServer]:
     bin_dir = _postgres_bin_dir()
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -87,7 +124,12 @@ def _local_cluster() -> Iterator[PostgresServer]:
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        yield PostgresServer("127.0.0.1", port, "postgres", "", how="local initdb/pg_ctl")
+        yield PostgresServer(
+            "127.0.0.1", port, "postgres", "", how="local initdb/pg_ctl",
+            pg_ctl=(*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data),
+                    "-l", str(base / "server.log")),
+            start_options=options,
+        )  # fmt: skip
     finally:
         subprocess.run(
             [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],

@@ -56,11 +56,21 @@ def _mailsink(args: argparse.Namespace) -> int:
 def _dlq_replay(args: argparse.Namespace) -> int:
     from lobu.shared.replay import replay_dead_letters
 
-    replayed = asyncio.run(
+    summary = asyncio.run(
         replay_dead_letters(args.topic, bootstrap_servers=args.bootstrap, limit=args.limit)
     )
-    print(f"replayed {replayed} dead letters from {args.topic}")
-    return 0
+    for letter in summary.refused:
+        print(
+            f"refused {args.topic}[{letter.partition}]@{letter.offset}: {letter.reason}",
+            file=sys.stderr,
+        )
+    ends = " ".join(f"{p}:{end}" for p, end in sorted(summary.end_offsets.items())) or "-"
+    print(
+        f"replayed {len(summary.replayed)} dead letters from {args.topic}, "
+        f"refused {len(summary.refused)} (they stay there), "
+        f"{summary.left} left before the end offsets seen at start ({ends})"
+    )
+    return 1 if summary.refused else 0
 
 
 def _dlq_show(args: argparse.Namespace) -> int:
@@ -110,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
             default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
         )
         if name == "replay":
-            command.add_argument("--limit", type=int, default=None)
+            command.add_argument(
+                "--limit", type=int, default=None, help="replay at most this many letters"
+            )
         command.set_defaults(run=run)
 
     schemas = commands.add_parser("schemas", help="export the JSON Schemas of all event contracts")

@@ -9,31 +9,36 @@ only after one of these is durable:
 - its copy on the dead-letter topic (malformed, or failing after bounded retries).
 
 While the database or Kafka is unreachable, the consumer waits and retries instead
-of dead-lettering: an outage is not the message's fault.
+of dead-lettering: an outage is not the message's fault (`database_errors.is_outage`
+decides by what the drivers raise). Errors reach logs and dead-letter headers only as
+`safe_errors.describe_error` tells them: without the values they failed on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lobu.shared.database_errors import is_outage
 from lobu.shared.dead_letter import dead_letter_record
 from lobu.shared.envelope import Envelope, EnvelopeError, from_kafka_record
 from lobu.shared.inbox import claim_event
 from lobu.shared.logs import correlation_id_var, event_id_var
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.relay import PublishRecord
+from lobu.shared.safe_errors import describe_error, redacted_exc_info
 from lobu.shared.topics import dead_letter_topic
 
 logger = logging.getLogger(__name__)
@@ -43,7 +48,11 @@ EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
 
 class PoisonMessageError(Exception):
-    """A handler's verdict: this event can never be handled; dead-letter it at once."""
+    """A handler's verdict: this event can never be handled; dead-letter it at once.
+
+    Its message goes into logs and the `lobu-dlq-error` header as written: say what
+    is wrong (a field, a version), never the personal data involved.
+    """
 
 
 class Outcome(StrEnum):
@@ -65,15 +74,6 @@ class ReceivedRecord:
     headers: Sequence[tuple[str, bytes]]
     key: bytes | None
     value: bytes | None
-
-
-def _is_outage(error: BaseException) -> bool:
-    """Errors that mean "the database is away", not "this message is bad"."""
-    if isinstance(error, OperationalError | InterfaceError):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, ConnectionError | TimeoutError)
 
 
 class ReliableConsumer:
@@ -110,7 +110,7 @@ class ReliableConsumer:
         try:
             envelope = from_kafka_record(record.headers, record.key, record.value)
         except EnvelopeError as error:
-            await self._dead_letter(record, reason="malformed", error=str(error))
+            await self._dead_letter(record, reason="malformed", error=describe_error(error))
             return Outcome.DEAD_LETTERED
         handler = self._handlers.get(envelope.type)
         if handler is None:
@@ -134,20 +134,25 @@ class ReliableConsumer:
             try:
                 return await self._apply_once(envelope, handler)
             except (ValidationError, PoisonMessageError) as error:
-                await self._dead_letter(record, reason="invalid", error=str(error))
+                await self._dead_letter(record, reason="invalid", error=describe_error(error))
                 return Outcome.DEAD_LETTERED
             except Exception as error:
-                if _is_outage(error):
+                description = describe_error(error)
+                if is_outage(error):
                     attempt -= 1  # an outage does not use up the message's attempts
-                    logger.warning("database unreachable (%s); retrying", error)
+                    logger.warning("database unreachable (%s); retrying", description)
                     await asyncio.sleep(outage_wait)
                     outage_wait = min(outage_wait * 2, 10.0)
                     continue
                 if attempt >= self._max_attempts:
-                    logger.exception("giving up on event after %d attempts", attempt)
-                    await self._dead_letter(record, reason="failed", error=repr(error))
+                    logger.error(
+                        "giving up on event after %d attempts",
+                        attempt,
+                        exc_info=redacted_exc_info(error),
+                    )
+                    await self._dead_letter(record, reason="failed", error=description)
                     return Outcome.DEAD_LETTERED
-                logger.warning("attempt %d failed (%r); retrying", attempt, error)
+                logger.warning("attempt %d failed (%s); retrying", attempt, description)
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
 
     async def _apply_once(self, envelope: Envelope, handler: EventHandler) -> Outcome:
@@ -183,9 +188,28 @@ class ReliableConsumer:
                 await self._publish(dead_letter_topic(record.topic), letter)
                 return
             except Exception as publish_error:
-                logger.warning("cannot dead-letter yet (%s); retrying", publish_error)
+                logger.warning(
+                    "cannot dead-letter yet (%s); retrying", describe_error(publish_error)
+                )
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 10.0)
+
+
+async def _parse_keeping_header_bytes(
+    record: Any, parse: Callable[[Any], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    # FastStream's parser decodes every header value as strict UTF-8: a record with
+    # other bytes in a header (or a null one) would fail there, be logged, and be
+    # skipped by the next record's commit, without a dead letter. FastStream reads
+    # its own headers as text; lobu reads `raw_message`, with the bytes as they came.
+    readable = copy.copy(record)
+    readable.headers = [
+        (name, raw.decode("utf-8", "replace").encode() if raw is not None else b"")
+        for name, raw in record.headers or ()
+    ]
+    message = await parse(readable)
+    message.raw_message = record
+    return message
 
 
 async def _keep_raw_body(message: StreamMessage[object]) -> bytes:
@@ -202,6 +226,7 @@ def subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topics: Sequence[
         group_id=consumer.name,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
+        parser=_parse_keeping_header_bytes,
         decoder=_keep_raw_body,
         title=f"{consumer.name}:{','.join(topics)}",
     )

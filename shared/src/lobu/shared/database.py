@@ -14,15 +14,21 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 
 def create_engine(database_url: str) -> AsyncEngine:
-    """Create the service's engine; for SQLite, create the folder and turn on WAL."""
+    """Create the service's engine; for SQLite, create the folder and turn on WAL.
+
+    `hide_parameters` keeps the bound values (emails, names, mail bodies) out of
+    every SQLAlchemy error text, and so out of logs and dead-letter headers.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = _create_async_engine(url, connect_args={"timeout": 30})
+        engine = _create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    return _create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return _create_async_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

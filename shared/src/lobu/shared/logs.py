@@ -1,4 +1,9 @@
-"""Structured JSON logs carrying the correlation id and the CloudEvent id of the work at hand."""
+"""Structured JSON logs carrying the correlation id and the CloudEvent id of the work at hand.
+
+No personal data: exceptions passed as arguments or as `exc_info` (`logger.exception`,
+also FastStream's and uvicorn's) are written as `describe_error` tells them, with
+their frames but without their text or their chained exceptions.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import sys
 from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
+
+from lobu.shared.safe_errors import RedactedError, describe_error, redacted_exc_info
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 event_id_var: ContextVar[str | None] = ContextVar("event_id", default=None)
@@ -23,7 +30,26 @@ class ContextFilter(logging.Filter):
         record.service = self.service
         record.correlation_id = correlation_id_var.get()
         record.event_id = event_id_var.get()
+        redact_record(record)
         return True
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Replace the exceptions in a log record by descriptions without personal data."""
+    if isinstance(record.args, tuple):
+        record.args = tuple(
+            describe_error(arg) if isinstance(arg, BaseException) else arg for arg in record.args
+        )
+    elif isinstance(record.args, dict):
+        record.args = {
+            name: describe_error(arg) if isinstance(arg, BaseException) else arg
+            for name, arg in record.args.items()
+        }
+    if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1]
+        if not isinstance(error, RedactedError):
+            record.exc_info = redacted_exc_info(error)
+            record.exc_text = None
 
 
 def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
