@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextvars import ContextVar
+from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -52,9 +53,17 @@ def redact_record(record: logging.LogRecord) -> None:
             record.exc_text = None
 
 
-def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
-    """Send all logs to stderr, as one JSON object a line (or plain text for humans)."""
-    handler = logging.StreamHandler(sys.stderr)
+# aiokafka logs every failed reconnect at ERROR while Kafka is away (our relay and
+# readiness report the outage once, clearly); aiosqlite logs every statement with its
+# bound values (personal data) at DEBUG, whatever the engine's hide_parameters says.
+QUIET_LOGGERS = {"aiokafka": logging.CRITICAL, "aiosqlite": logging.INFO}
+
+
+def log_handler(
+    *, service: str, json: bool = True, stream: TextIO | None = None
+) -> logging.Handler:
+    """The handler lobu logs through: context fields, exceptions without personal data."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.addFilter(ContextFilter(service))
     if json:
         handler.setFormatter(
@@ -71,9 +80,14 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
                 "(correlation_id=%(correlation_id)s event_id=%(event_id)s)"
             )
         )
+    return handler
+
+
+def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
+    """Send all logs to stderr, as one JSON object a line (or plain text for humans)."""
+    handler = log_handler(service=service, json=json)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # aiokafka logs every failed reconnect at ERROR while Kafka is away; our own
-    # relay and readiness report the outage once, clearly.
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    for name, quiet_level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(quiet_level)
