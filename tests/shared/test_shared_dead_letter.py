@@ -82,3 +82,13 @@ def test_the_original_record_comes_back_without_dlq_headers_with_its_topic() -> 
 def test_a_record_without_the_original_topic_header_is_not_a_dead_letter() -> None:
     with pytest.raises(ValueError, match="original-topic"):
         original_record([*ORIGINAL_HEADERS, ("lobu-dlq-reason", b"failed")], b"a-1", b"{}")
+
+
+def test_header_bytes_that_are_not_text_survive_the_dead_letter_and_the_way_back() -> None:
+    odd = [*ORIGINAL_HEADERS, ("x-trace", b"\xff\xfe\x00\x80")]
+
+    dead = letter(headers=odd)
+    _, original = original_record(list(dead.headers.items()), dead.key, dead.value)
+
+    assert dead.headers["x-trace"] == b"\xff\xfe\x00\x80"
+    assert original.headers == dict(odd)

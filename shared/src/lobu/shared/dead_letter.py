@@ -1,7 +1,9 @@
 """Dead letters: records a consumer could not handle, kept in `<topic>.dlq` with the reason.
 
-The original headers, key and value are kept unchanged, so a replay after a fix
-puts back exactly what arrived. The `lobu-dlq-*` headers say why and from where.
+The original headers, key and value are kept unchanged, byte for byte (header values
+are never decoded here), so a replay after a fix puts back exactly what arrived. The
+`lobu-dlq-*` headers say why and from where; `error` is a `safe_errors.describe_error`
+text, never an exception's own text, which may hold personal data.
 """
 
 from __future__ import annotations
