@@ -35,16 +35,16 @@ from lobu.directory.csv_format import COLUMNS
 from lobu.directory.main import create_app
 from lobu.directory.settings import DirectorySettings
 from lobu.shared.auth import Role, create_token
-from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 from tests.support.kafka_server import KafkaServer
 from tests.support.ports import free_port
 from tests.support.service_process import ServiceProcess
+from tests.support.tokens import TEST_AUTH, TEST_JWT_SECRET
 
 pytestmark = pytest.mark.integration
 
 MAX_EXAMPLES = 25
 SEEDED_ALLIANCES = 4
-ADMIN = {"Authorization": f"Bearer {create_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.ADMIN)}"}
+ADMIN = {"Authorization": f"Bearer {create_token(secret=TEST_JWT_SECRET, role=Role.ADMIN)}"}
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 # Old Mac line ends (a bare carriage return) once gave a 500 in the import.
@@ -84,8 +84,8 @@ def _openapi_document() -> dict[str, Any]:
             DirectorySettings(
                 database_url="sqlite+aiosqlite://",
                 kafka_bootstrap_servers="127.0.0.1:9",
-                environment="test",
                 log_json=False,
+                **TEST_AUTH,
             )
         )
         return app.openapi()
@@ -197,6 +197,7 @@ def directory(kafka: KafkaServer, tmp_path_factory: pytest.TempPathFactory) -> I
             "LOBU_DIRECTORY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/directory.db",
             "LOBU_DIRECTORY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
             "LOBU_DIRECTORY_ENVIRONMENT": "test",
+            "LOBU_DIRECTORY_JWT_SECRET": TEST_JWT_SECRET,
             "LOBU_DIRECTORY_LOG_JSON": "false",
         },
         log_file=folder / "directory.log",
