@@ -102,6 +102,8 @@ def directory(kafka: KafkaServer, tmp_path_factory: pytest.TempPathFactory) -> I
         env={
             "LOBU_DIRECTORY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/d.db",
             "LOBU_DIRECTORY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "LOBU_DIRECTORY_ENVIRONMENT": "development",  # as make run
+            "LOBU_DIRECTORY_JWT_SECRET": DEVELOPMENT_JWT_SECRET,
         },
         log_file=folder / "directory.log",
     )

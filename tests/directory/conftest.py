@@ -10,16 +10,10 @@ from fastapi import FastAPI
 
 from lobu.directory.main import create_app
 from lobu.directory.settings import DirectorySettings
-from lobu.shared.auth import Role, create_token
-from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
+from lobu.shared.auth import Role
 from tests.support.kafka_server import KafkaServer
-
-
-def bearer(role: Role, alliance_id: str | None = None) -> dict[str, str]:
-    """Authorization headers for a development token."""
-    token = create_token(secret=DEVELOPMENT_JWT_SECRET, role=role, alliance_id=alliance_id)
-    return {"Authorization": f"Bearer {token}"}
-
+from tests.support.tokens import TEST_AUTH
+from tests.support.tokens import bearer as bearer
 
 ADMIN = bearer(Role.ADMIN)
 
@@ -31,8 +25,8 @@ async def directory_app(database_url: str, kafka: KafkaServer) -> AsyncIterator[
         DirectorySettings(
             database_url=database_url,
             kafka_bootstrap_servers=kafka.bootstrap_servers,
-            environment="test",
             log_json=False,
+            **TEST_AUTH,
         )
     )
     async with app.router.lifespan_context(app):

@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from lobu.directory.main import create_app
 from lobu.directory.settings import DirectorySettings
+from tests.support.tokens import TEST_AUTH
 
 pytestmark = [pytest.mark.unit, pytest.mark.asyncio(loop_scope="session")]
 
@@ -25,6 +26,7 @@ async def cors_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
             kafka_bootstrap_servers="127.0.0.1:1",
             cors_origins=[ALLOWED],
             log_json=False,
+            **TEST_AUTH,
         )
     )
     async with app.router.lifespan_context(app):

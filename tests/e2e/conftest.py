@@ -64,6 +64,8 @@ def platform(
             env={
                 "LOBU_DIRECTORY_DATABASE_URL": directory_db,
                 "LOBU_DIRECTORY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                "LOBU_DIRECTORY_ENVIRONMENT": "development",  # as make run
+                "LOBU_DIRECTORY_JWT_SECRET": DEVELOPMENT_JWT_SECRET,
                 "LOBU_DIRECTORY_OUTBOX_POLL_SECONDS": "0.2",
             },
             log_file=folder / "directory.log",
@@ -74,6 +76,8 @@ def platform(
             env={
                 "LOBU_NOTIFICATIONS_DATABASE_URL": notifications_db,
                 "LOBU_NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                "LOBU_NOTIFICATIONS_ENVIRONMENT": "development",  # as make run
+                "LOBU_NOTIFICATIONS_JWT_SECRET": DEVELOPMENT_JWT_SECRET,
                 "LOBU_NOTIFICATIONS_SMTP_PORT": str(sink.port),
                 "LOBU_NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.2",
             },

@@ -22,9 +22,9 @@ from lobu.notifications.settings import NotificationSettings
 from lobu.shared import utc_now
 from lobu.shared.auth import Role, create_token
 from lobu.shared.contracts.directory import ALLIANCE_CREATED
-from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
+from tests.support.tokens import TEST_AUTH, TEST_JWT_SECRET
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def bearer(role: Role, alliance_id: str | None = None) -> dict[str, str]:
-    token = create_token(secret=DEVELOPMENT_JWT_SECRET, role=role, alliance_id=alliance_id)
+    token = create_token(secret=TEST_JWT_SECRET, role=role, alliance_id=alliance_id)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -62,8 +62,8 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
             database_url=database_url,
             kafka_bootstrap_servers="127.0.0.1:1",
             smtp_port=free_port(),
-            environment="test",
             log_json=False,
+            **TEST_AUTH,
         )
     )
     async with application.router.lifespan_context(application):

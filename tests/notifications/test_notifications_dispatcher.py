@@ -29,6 +29,7 @@ from lobu.shared.contracts.directory import ALLIANCE_CREATED
 from lobu.shared.database import create_engine, create_session_factory
 from lobu.shared.mailsink import MailSink
 from tests.support.ports import free_port
+from tests.support.tokens import TEST_AUTH
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -77,7 +78,9 @@ def database_url(tmp_path: Path) -> str:
 def dispatcher_for(
     sessions: Sessions, outcomes: Counter, *, smtp_port: int, tmp_path: Path
 ) -> DeliveryDispatcher:
-    settings = NotificationSettings(smtp_port=smtp_port, database_url=database_url(tmp_path))
+    settings = NotificationSettings(
+        smtp_port=smtp_port, database_url=database_url(tmp_path), **TEST_AUTH
+    )
     return DeliveryDispatcher(
         sessions,
         SmtpMailer(settings),
@@ -297,7 +300,9 @@ class InterruptedMailer(SmtpMailer):
 async def test_a_mail_accepted_before_the_round_is_interrupted_stays_marked_sent(
     sessions: Sessions, outcomes: Counter, mail_sink: MailSink, tmp_path: Path
 ) -> None:
-    settings = NotificationSettings(smtp_port=mail_sink.port, database_url=database_url(tmp_path))
+    settings = NotificationSettings(
+        smtp_port=mail_sink.port, database_url=database_url(tmp_path), **TEST_AUTH
+    )
     first = await add_delivery(sessions, recipient="first@example.org")
     await add_delivery(sessions, recipient="second@example.org")
     interrupted = DeliveryDispatcher(

@@ -25,15 +25,16 @@ from lobu.shared.auth import (
     create_token,
 )
 from lobu.shared.errors import PROBLEM_JSON, install_problem_handlers
-from lobu.shared.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
+from lobu.shared.settings import ServiceSettings
+from tests.support.tokens import TEST_AUTH, TEST_JWT_SECRET
 
 pytestmark = pytest.mark.unit
 
-SECRET = DEVELOPMENT_JWT_SECRET
+SECRET = TEST_JWT_SECRET
 
 
 def verifier(**settings: Any) -> TokenVerifier:
-    return TokenVerifier(ServiceSettings(**settings))
+    return TokenVerifier(ServiceSettings(**{**TEST_AUTH, **settings}))
 
 
 def signed(claims: dict[str, Any], secret: str = SECRET) -> str:
@@ -41,6 +42,7 @@ def signed(claims: dict[str, Any], secret: str = SECRET) -> str:
     defaults: dict[str, Any] = {
         "sub": "ute",
         "aud": "lobu",
+        "iss": "lobu",
         "exp": datetime.now(UTC) + timedelta(hours=1),
     }
     return jwt.encode({**defaults, **claims}, secret, algorithm="HS256")
@@ -105,12 +107,13 @@ def test_an_alliance_token_without_alliance_id_is_rejected() -> None:
         verifier().verify(signed({"role": "alliance"}))
 
 
-@pytest.mark.parametrize("missing", ["exp", "sub", "role", "aud"])
+@pytest.mark.parametrize("missing", ["exp", "sub", "role", "aud", "iss"])
 def test_a_token_missing_a_required_claim_is_rejected(missing: str) -> None:
     claims = {
         "sub": "ute",
         "role": "admin",
         "aud": "lobu",
+        "iss": "lobu",
         "exp": datetime.now(UTC) + timedelta(hours=1),
     }
     del claims[missing]
@@ -142,8 +145,24 @@ def test_create_token_refuses_an_alliance_token_without_alliance_id() -> None:
 
 
 def test_a_verifier_without_a_key_cannot_be_built() -> None:
-    with pytest.raises(ValueError, match="HS256"):
+    with pytest.raises(ValueError, match="jwt_secret is not set"):
         verifier(jwt_secret="")
+
+
+def test_a_token_from_another_issuer_is_rejected() -> None:
+    # Defect 6: `iss` was written but never checked.
+    token = create_token(secret=SECRET, role=Role.ADMIN, issuer="someone-else")
+
+    with pytest.raises(InvalidTokenError, match=r"[Ii]ssuer"):
+        verifier().verify(token)
+
+
+def test_a_token_from_a_configured_issuer_is_accepted() -> None:
+    token = create_token(secret=SECRET, role=Role.ADMIN, issuer="https://idp.example.org")
+
+    assert verifier(jwt_issuer="https://idp.example.org").verify(token).is_admin
+    with pytest.raises(InvalidTokenError, match=r"[Ii]ssuer"):
+        verifier().verify(token)
 
 
 def test_rs256_tokens_are_verified_with_the_public_key() -> None:
@@ -158,6 +177,7 @@ def test_rs256_tokens_are_verified_with_the_public_key() -> None:
         "sub": "idp-user",
         "role": "admin",
         "aud": "lobu",
+        "iss": "lobu",
         "exp": datetime.now(UTC) + timedelta(hours=1),
     }
 
@@ -189,7 +209,7 @@ def test_a_coordinator_without_alliance_may_edit_none() -> None:
 
 def auth_app() -> FastAPI:
     app = FastAPI()
-    app.state.token_verifier = TokenVerifier(ServiceSettings())
+    app.state.token_verifier = TokenVerifier(ServiceSettings(**TEST_AUTH))
     install_problem_handlers(app)
 
     @app.get("/admin")

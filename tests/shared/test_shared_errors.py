@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from lobu.shared.auth import CurrentCaller, Role, TokenVerifier, create_token
 from lobu.shared.errors import PROBLEM_JSON, LobuError, install_problem_handlers
-from lobu.shared.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
+from lobu.shared.settings import ServiceSettings
+from tests.support.tokens import TEST_AUTH, TEST_JWT_SECRET
 
 pytestmark = pytest.mark.unit
 
@@ -33,7 +34,7 @@ class VersionConflictError(LobuError):
 
 def problem_app() -> FastAPI:
     app = FastAPI()
-    app.state.token_verifier = TokenVerifier(ServiceSettings())
+    app.state.token_verifier = TokenVerifier(ServiceSettings(**TEST_AUTH))
     install_problem_handlers(app)
 
     @app.post("/alliances")
@@ -66,7 +67,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-ADMIN = {"Authorization": f"Bearer {create_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.ADMIN)}"}
+ADMIN = {"Authorization": f"Bearer {create_token(secret=TEST_JWT_SECRET, role=Role.ADMIN)}"}
 
 
 @pytest.mark.asyncio(loop_scope="session")

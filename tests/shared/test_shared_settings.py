@@ -1,4 +1,4 @@
-"""ServiceSettings: safe defaults for development, refused when unsafe for production."""
+"""ServiceSettings: safe by default; the development secret only where development is said."""
 
 from __future__ import annotations
 
@@ -15,29 +15,55 @@ class DirectoryLikeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="LOBU_SHAREDTEST_", extra="ignore")
 
 
-def test_the_defaults_are_a_development_setup() -> None:
-    settings = ServiceSettings()
+OWN_SECRET = "a-real-secret-from-the-vault-0123456789"
 
-    assert settings.environment == "development"
-    assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
+
+def test_the_defaults_are_production_and_need_a_secret() -> None:
+    # Defect 6: with nothing set, the service ran as development with a published secret.
+    with pytest.raises(ValidationError, match="jwt_secret is not set"):
+        ServiceSettings()
+
+    settings = ServiceSettings(jwt_secret=OWN_SECRET)
+    assert settings.environment == "production"
     assert settings.jwt_algorithm == "HS256"
+    assert settings.jwt_issuer == "lobu"
     assert settings.database_url.startswith("sqlite+aiosqlite://")
 
 
-def test_production_with_the_development_secret_is_refused() -> None:
-    with pytest.raises(ValidationError, match="jwt_secret"):
-        ServiceSettings(environment="production")
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_the_development_secret_is_refused_outside_development(environment: str) -> None:
+    with pytest.raises(ValidationError, match="published development secret"):
+        ServiceSettings(environment=environment, jwt_secret=DEVELOPMENT_JWT_SECRET)
+
+
+def test_the_development_secret_is_accepted_where_development_is_said_explicitly() -> None:
+    settings = ServiceSettings(environment="development", jwt_secret=DEVELOPMENT_JWT_SECRET)
+
+    assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
+
+
+def test_development_without_a_secret_still_needs_one() -> None:
+    with pytest.raises(ValidationError, match=r"run\.env"):
+        ServiceSettings(environment="development")
+
+
+@pytest.mark.parametrize("environment", ["development", "test", "production"])
+def test_an_hs256_secret_shorter_than_32_bytes_is_refused(environment: str) -> None:
+    with pytest.raises(ValidationError, match="31 bytes long; HS256 needs at least 32"):
+        ServiceSettings(environment=environment, jwt_secret="x" * 31)
+    # Bytes, not characters: 16 umlauts are 32 bytes in UTF-8.
+    assert ServiceSettings(environment=environment, jwt_secret="ü" * 16).jwt_secret
 
 
 def test_production_with_a_secret_of_its_own_is_accepted() -> None:
-    settings = ServiceSettings(environment="production", jwt_secret="a-real-secret-from-the-vault")
+    settings = ServiceSettings(environment="production", jwt_secret=OWN_SECRET)
 
     assert settings.environment == "production"
 
 
-@pytest.mark.parametrize("environment", ["development", "test"])
-def test_the_development_secret_is_fine_outside_production(environment: str) -> None:
-    assert ServiceSettings(environment=environment).jwt_secret == DEVELOPMENT_JWT_SECRET
+def test_the_refusal_names_the_services_own_variable() -> None:
+    with pytest.raises(ValidationError, match="LOBU_SHAREDTEST_JWT_SECRET"):
+        DirectoryLikeSettings()
 
 
 def test_rs256_without_a_public_key_is_refused() -> None:
@@ -66,13 +92,14 @@ def test_production_with_rs256_and_a_public_key_is_accepted() -> None:
 )
 def test_out_of_range_values_are_refused(field: str, value: object) -> None:
     with pytest.raises(ValidationError, match=field):
-        ServiceSettings(**{field: value})
+        ServiceSettings(**{field: value, "jwt_secret": OWN_SECRET})
 
 
 def test_a_service_reads_its_settings_from_its_own_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOBU_SHAREDTEST_DATABASE_URL", "postgresql+asyncpg://db/lobu")
     monkeypatch.setenv("LOBU_SHAREDTEST_CONSUMER_MAX_ATTEMPTS", "7")
     monkeypatch.setenv("LOBU_SHAREDTEST_CORS_ORIGINS", '["https://lobu.example"]')
+    monkeypatch.setenv("LOBU_SHAREDTEST_JWT_SECRET", OWN_SECRET)
 
     settings = DirectoryLikeSettings()
 
@@ -81,11 +108,13 @@ def test_a_service_reads_its_settings_from_its_own_prefix(monkeypatch: pytest.Mo
     assert settings.cors_origins == ["https://lobu.example"]
 
 
-def test_production_from_the_environment_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_from_the_environment_needs_a_secret_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("LOBU_SHAREDTEST_ENVIRONMENT", "production")
 
     with pytest.raises(ValidationError, match="jwt_secret"):
         DirectoryLikeSettings()
 
-    monkeypatch.setenv("LOBU_SHAREDTEST_JWT_SECRET", "set-by-the-deployment")
-    assert DirectoryLikeSettings().jwt_secret == "set-by-the-deployment"
+    monkeypatch.setenv("LOBU_SHAREDTEST_JWT_SECRET", OWN_SECRET)
+    assert DirectoryLikeSettings().jwt_secret == OWN_SECRET

@@ -12,10 +12,12 @@ from lobu.shared.database import transaction
 from lobu.shared.envelope import Envelope
 from lobu.shared.errors import LobuError
 from lobu.shared.outbox import add_event
+from lobu.shared.routing import MIB, ServiceRouter
 from lobu.shared.runtime import ServiceRuntime
 from lobu.shared.settings import ServiceSettings
 
 __all__ = [
+    "MIB",
     "AdminCaller",
     "Caller",
     "CurrentCaller",
@@ -25,6 +27,7 @@ __all__ = [
     "OptionalCaller",
     "PoisonMessageError",
     "Role",
+    "ServiceRouter",
     "ServiceRuntime",
     "ServiceSettings",
     "add_event",

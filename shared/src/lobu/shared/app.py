@@ -12,9 +12,12 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from lobu.shared.errors import install_problem_handlers
+from lobu.shared.input_text import RefuseUnstorableText
 from lobu.shared.logs import configure_logging
+from lobu.shared.metrics import ScrapeForbiddenError, may_scrape
 from lobu.shared.observability import install_request_observability
 from lobu.shared.openapi import document_problem_responses
+from lobu.shared.routing import check_guarded
 from lobu.shared.runtime import ServiceRuntime
 
 Hook = Callable[[], Awaitable[None]]
@@ -37,7 +40,18 @@ def _operations_router(runtime: ServiceRuntime, asyncapi: AsyncAPI) -> APIRouter
         )
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        settings = runtime.settings
+        if not may_scrape(
+            client_host=request.client.host if request.client else None,
+            authorization=request.headers.get("Authorization"),
+            networks=settings.metrics_allowed_networks,
+            token=settings.metrics_token,
+        ):
+            raise ScrapeForbiddenError(
+                "/metrics answers clients in metrics_allowed_networks (loopback by default) "
+                "and scrapers that send Authorization: Bearer <metrics_token>."
+            )
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/asyncapi.json", summary="AsyncAPI document of the Kafka topics")
@@ -56,7 +70,12 @@ def create_service_app(
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
 ) -> FastAPI:
-    """Assemble a service's HTTP app around its runtime."""
+    """Assemble a service's HTTP app around its runtime.
+
+    The routers' routes that read a body or need a caller must be GuardedRoutes
+    (`ServiceRouter`): they authenticate before the body is read and limit its size.
+    """
+    check_guarded(list(routers))
     settings = runtime.settings
     configure_logging(service=runtime.service, level=settings.log_level, json=settings.log_json)
 
@@ -77,6 +96,8 @@ def create_service_app(
     app.state.token_verifier = runtime.token_verifier
     install_problem_handlers(app)
     document_problem_responses(app)
+    # Inside the request metrics, so that refused requests are counted too.
+    app.add_middleware(RefuseUnstorableText)
     install_request_observability(app, runtime.metrics)
     if settings.cors_origins:
         app.add_middleware(

@@ -1,7 +1,12 @@
 """Bearer-token authentication: JWTs verified with PyJWT, roles `admin` and `alliance`.
 
 Locally tokens are HS256 with a shared secret (`lobu token` prints one); in
-production RS256 with the identity provider's public key.
+production RS256 with the identity provider's public key. Every token must name the
+configured issuer (`iss`, "lobu" by default) and audience.
+
+Routes that need a caller are authenticated before their body is read: see
+`lobu.shared.routing.GuardedRoute`, which calls `authenticate` with the same rules as
+the dependencies here and leaves the caller on the request for them.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from lobu.shared.settings import ServiceSettings
 
 ISSUER = "lobu"
+# Where GuardedRoute leaves the caller it verified before the body was read.
+_CALLER_STATE = "lobu_caller"
 
 
 class Role(StrEnum):
@@ -60,6 +68,7 @@ class TokenVerifier:
             raise ValueError(f"no key configured for {self._algorithm} tokens")
         self._key: str = key
         self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
 
     def verify(self, token: str) -> Caller:
         """The caller a valid token names; InvalidTokenError says what is wrong."""
@@ -69,7 +78,8 @@ class TokenVerifier:
                 self._key,
                 algorithms=[self._algorithm],
                 audience=self._audience,
-                options={"require": ["exp", "sub", "role"]},
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "role", "iss", "aud"]},
             )
         except jwt.PyJWTError as error:
             raise InvalidTokenError(str(error)) from error
@@ -92,6 +102,7 @@ def create_token(
     alliance_id: str | None = None,
     subject: str = "developer",
     audience: str = "lobu",
+    issuer: str = ISSUER,
     lifetime: timedelta = timedelta(hours=12),
 ) -> str:
     """Sign an HS256 token for local development and tests."""
@@ -99,7 +110,7 @@ def create_token(
         raise ValueError("an alliance token needs --alliance-id")
     now = datetime.now(UTC)
     claims: dict[str, object] = {
-        "iss": ISSUER,
+        "iss": issuer,
         "aud": audience,
         "sub": subject,
         "role": role.value,
@@ -114,41 +125,67 @@ def create_token(
 
 _bearer = HTTPBearer(auto_error=False, description="A lobu JWT (`lobu token --role admin`)")
 
+_NO_TOKEN = "This request needs a bearer token (Authorization: Bearer <JWT>)."  # noqa: S105
+
+
+def _unauthorized(detail: str, *, invalid: bool) -> HTTPException:
+    challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": challenge}
+    )
+
+
+def _verified(request: Request, token: str) -> Caller:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        caller = verifier.verify(token)
+    except InvalidTokenError as error:
+        raise _unauthorized(f"Invalid bearer token: {error}", invalid=True) from error
+    setattr(request.state, _CALLER_STATE, caller)
+    return caller
+
+
+def _require_admin(caller: Caller) -> Caller:
+    if not caller.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="This request needs the role admin.")
+    return caller
+
+
+def authenticate(request: Request, *, admin: bool) -> Caller:
+    """The caller of `request` from its Authorization header; 401 or 403 as the routes answer.
+
+    Reads headers only, never the body, so it can run before the body is received.
+    """
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized(_NO_TOKEN, invalid=False)
+    caller = _verified(request, token)
+    return _require_admin(caller) if admin else caller
+
 
 def optional_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller | None:
     """The caller when a valid token came along, None without one; 401 for a bad one."""
+    known: Caller | None = getattr(request.state, _CALLER_STATE, None)
+    if known is not None:
+        return known
     if credentials is None:
         return None
-    verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        return verifier.verify(credentials.credentials)
-    except InvalidTokenError as error:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=f"Invalid bearer token: {error}",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from error
+    return _verified(request, credentials.credentials)
 
 
 def required_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
     """The caller; 401 without a token."""
     if caller is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="This request needs a bearer token (Authorization: Bearer <JWT>).",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise _unauthorized(_NO_TOKEN, invalid=False)
     return caller
 
 
 def admin_caller(caller: Annotated[Caller, Depends(required_caller)]) -> Caller:
     """The caller, who must be Servicebüro staff; 403 otherwise."""
-    if not caller.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="This request needs the role admin.")
-    return caller
+    return _require_admin(caller)
 
 
 OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]

@@ -11,23 +11,34 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from lobu.shared.auth import Role, create_token
+from lobu.shared.auth import ISSUER, Role, create_token
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 
 
 def _token(args: argparse.Namespace) -> int:
-    secret = os.environ.get("LOBU_JWT_SECRET", DEVELOPMENT_JWT_SECRET)
+    # The secret `make run` gives its services (deploy/local/run.env) unless the caller
+    # names another one; only the token goes to stdout, so TOKEN=$(lobu token ...) works.
+    secret = os.environ.get("LOBU_JWT_SECRET") or DEVELOPMENT_JWT_SECRET
     try:
         token = create_token(
             secret=secret,
             role=Role(args.role),
             alliance_id=args.alliance_id,
             subject=args.subject,
+            audience=os.environ.get("LOBU_JWT_AUDIENCE") or "lobu",
+            issuer=os.environ.get("LOBU_JWT_ISSUER") or ISSUER,
             lifetime=timedelta(hours=args.hours),
         )
     except ValueError as error:
         print(f"lobu token: {error}", file=sys.stderr)
         return 2
+    if secret == DEVELOPMENT_JWT_SECRET:
+        print(
+            "lobu token: signed with the development secret; only services started with "
+            "ENVIRONMENT=development and that secret (make run) accept it. "
+            "Set LOBU_JWT_SECRET to sign for another deployment.",
+            file=sys.stderr,
+        )
     print(token)
     return 0
 
@@ -94,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lobu", description="lobu development and operations")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    token = commands.add_parser("token", help="print a development JWT that every service accepts")
+    token = commands.add_parser(
+        "token",
+        help="print a JWT (the development secret of make run unless LOBU_JWT_SECRET is set)",
+    )
     token.add_argument("--role", choices=[role.value for role in Role], required=True)
     token.add_argument("--alliance-id", help="the alliance a coordinator token is bound to")
     token.add_argument("--subject", default="developer", help="who the token names")

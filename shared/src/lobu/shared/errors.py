@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,23 @@ class LobuError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions
+
+
+class RequestTooLargeError(LobuError):
+    """The body is larger than the route accepts (413)."""
+
+    code = "request_too_large"
+    status = 413
+    title = "Content too large"
+
+    @classmethod
+    def for_limit(cls, limit: int) -> RequestTooLargeError:
+        """The error for a route that accepts at most `limit` bytes."""
+        return cls(
+            f"The request body is larger than the {limit} bytes ({limit / 2**20:g} MiB) "
+            "this endpoint accepts.",
+            max_bytes=limit,
+        )
 
 
 def problem_response(
@@ -86,7 +104,11 @@ async def _on_validation_error(_request: Request, error: RequestValidationError)
     )
 
 
-async def _on_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+async def _on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    if error.status_code == 413 and isinstance(limit, int):
+        # FastAPI's max_body_size stopped the body while it streamed in.
+        return await _on_lobu_error(request, RequestTooLargeError.for_limit(limit))
     titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
     return problem_response(
         status=error.status_code,

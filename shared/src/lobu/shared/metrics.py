@@ -2,9 +2,46 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
 
+from fastapi.security.utils import get_authorization_scheme_param
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from pydantic import SecretStr
+
+from lobu.shared.errors import LobuError
+
+
+class ScrapeForbiddenError(LobuError):
+    """A client outside the allowed networks, without the scrape token, asked for /metrics."""
+
+    code = "metrics_forbidden"
+    status = 403
+    title = "Forbidden"
+
+
+def may_scrape(
+    *,
+    client_host: str | None,
+    authorization: str | None,
+    networks: Sequence[IPv4Network | IPv6Network],
+    token: SecretStr | None,
+) -> bool:
+    """True for a client in `networks`, or one that sends `Authorization: Bearer <token>`."""
+    if token is not None:
+        scheme, offered = get_authorization_scheme_param(authorization)
+        expected = token.get_secret_value().encode()
+        if scheme.lower() == "bearer" and hmac.compare_digest(offered.encode(), expected):
+            return True
+    try:
+        address = ip_address(client_host or "")
+    except ValueError:
+        return False  # no peer address (a Unix socket, a test client): only the token
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
 
 
 @dataclass

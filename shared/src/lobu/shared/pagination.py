@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any
 
 from lobu.shared.errors import LobuError
+from lobu.shared.input_text import text_problem
 
 
 class CursorError(LobuError, ValueError):
@@ -36,7 +38,9 @@ def decode_cursor(cursor: str, *, types: tuple[type, ...]) -> list[Any]:
     """The sort key inside `cursor`, one value of each of `types`; CursorError otherwise.
 
     Checking the types here keeps a hand-made cursor from reaching the database as a
-    comparison of, say, a name with a number (which PostgreSQL refuses with a 500).
+    comparison of, say, a name with a number (which PostgreSQL refuses with a 500), and
+    so do the checks of the values: a NUL or a lone surrogate (JSON's "\ud800") in a
+    string, which no driver can send, and numbers that are not finite.
     """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -49,5 +53,9 @@ def decode_cursor(cursor: str, *, types: tuple[type, ...]) -> list[Any]:
         if type(value) is not expected:  # exact: True is an int to isinstance
             raise CursorError(_INVALID)
         if isinstance(value, int) and not -_LARGEST_ID <= value <= _LARGEST_ID:
+            raise CursorError(_INVALID)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise CursorError(_INVALID)
+        if isinstance(value, str) and text_problem(value) is not None:
             raise CursorError(_INVALID)
     return sort_key

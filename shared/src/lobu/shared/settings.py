@@ -1,14 +1,28 @@
-"""Settings every lobu service shares, read from the environment with one prefix per service."""
+"""Settings every lobu service shares, read from the environment with one prefix per service.
+
+Unsafe is never the default: a service that is given nothing runs as `production`
+and refuses to start without a JWT secret of its own. The published development
+secret is accepted only where a deployment says `environment=development` and names
+that secret explicitly, as `make run` does in deploy/local/run.env.
+"""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Accepted only while `environment` is "development"; a deployment must set its own.
+# Published in this repository: accepted only with environment=development, never by default.
 DEVELOPMENT_JWT_SECRET = "lobu-development-secret-do-not-use-in-production"  # noqa: S105
+# RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
+MINIMUM_HS256_SECRET_BYTES = 32
+# Who may read /metrics without the scrape token: the machine itself.
+LOOPBACK_NETWORKS: list[IPv4Network | IPv6Network] = [
+    IPv4Network("127.0.0.0/8"),
+    IPv6Network("::1/128"),
+]
 
 
 class ServiceSettings(BaseSettings):
@@ -20,16 +34,26 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOBU_", extra="ignore")
 
     service_name: str = "lobu"
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Literal["development", "test", "production"] = "production"
     database_url: str = "sqlite+aiosqlite:///var/lobu.db"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    jwt_secret: str | None = Field(
+        default=None, description="HS256 key, at least 32 bytes; no default on purpose"
+    )
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_public_key: str | None = Field(
         default=None, description="PEM public key for RS256 tokens (production)"
     )
     jwt_audience: str = "lobu"
+    jwt_issuer: str = "lobu"
     cors_origins: list[str] = Field(default_factory=list)
+    metrics_allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=lambda: list(LOOPBACK_NETWORKS),
+        description="Clients that may read /metrics without a token (loopback by default)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="A bearer token that lets a scraper read /metrics from anywhere"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     outbox_poll_seconds: float = 0.5
@@ -37,17 +61,30 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
 
     @model_validator(mode="after")
-    def refuse_development_secret_outside_development(self) -> ServiceSettings:
-        """A production deployment with the well-known development secret is refused."""
-        if (
-            self.environment == "production"
-            and self.jwt_algorithm == "HS256"
-            and self.jwt_secret == DEVELOPMENT_JWT_SECRET
-        ):
+    def refuse_unsafe_token_settings(self) -> ServiceSettings:
+        """No secret, a short one, or the published one outside development: refused."""
+        prefix = (self.model_config.get("env_prefix") or "LOBU_").upper()
+        if self.jwt_algorithm == "RS256":
+            if not self.jwt_public_key:
+                raise ValueError("jwt_algorithm RS256 needs jwt_public_key (PEM)")
+            return self
+        if not self.jwt_secret:
             raise ValueError(
-                "jwt_secret is the development default; set a secret of your own "
-                "(for example LOBU_DIRECTORY_JWT_SECRET) before running in production"
+                f"jwt_secret is not set: set {prefix}JWT_SECRET to a secret of at least "
+                f"{MINIMUM_HS256_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`). For local "
+                "development, deploy/local/run.env sets the development secret together with "
+                f"{prefix}ENVIRONMENT=development."
             )
-        if self.jwt_algorithm == "RS256" and not self.jwt_public_key:
-            raise ValueError("jwt_algorithm RS256 needs jwt_public_key (PEM)")
+        if len(self.jwt_secret.encode()) < MINIMUM_HS256_SECRET_BYTES:
+            raise ValueError(
+                f"jwt_secret is {len(self.jwt_secret.encode())} bytes long; HS256 needs at least "
+                f"{MINIMUM_HS256_SECRET_BYTES} (RFC 7518, section 3.2): set {prefix}JWT_SECRET "
+                "to a longer one (e.g. `openssl rand -hex 32`)"
+            )
+        if self.jwt_secret == DEVELOPMENT_JWT_SECRET and self.environment != "development":
+            raise ValueError(
+                f"jwt_secret is the published development secret, which anyone can sign "
+                f"tokens with; it is accepted only with {prefix}ENVIRONMENT=development "
+                f"(this is {self.environment!r}). Set {prefix}JWT_SECRET to a secret of your own."
+            )
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi import status as http_status
 from fastapi.responses import StreamingResponse
 
@@ -24,10 +24,12 @@ from lobu.directory.schemas import (
 )
 from lobu.directory.search import AllianceSearch
 from lobu.directory.service import AllianceDirectory
-from lobu.shared import AdminCaller, Caller, CurrentCaller, OptionalCaller
+from lobu.shared import MIB, AdminCaller, Caller, CurrentCaller, OptionalCaller, ServiceRouter
 
-router = APIRouter(prefix="/alliances", tags=["alliances"])
-admin_router = APIRouter(prefix="/admin", tags=["administration"])
+router = ServiceRouter(prefix="/alliances", tags=["alliances"])
+admin_router = ServiceRouter(prefix="/admin", tags=["administration"])
+# The import's CSV body, counted while it streams in (JSON bodies: 1 MiB, ServiceRouter's).
+IMPORT_MAX_BODY_BYTES = 20 * MIB
 
 AllianceId = Annotated[str, Path(min_length=1, max_length=64, description="The alliance's id")]
 
@@ -132,7 +134,11 @@ async def export_geojson(
             "description": "The file, as described in docs/alliance-csv.md",
         }
     },
-    responses={422: {"description": "Invalid rows: nothing was imported (report in the body)"}},
+    responses={
+        413: {"description": f"The file is larger than {IMPORT_MAX_BODY_BYTES // MIB} MiB"},
+        422: {"description": "Invalid rows: nothing was imported (report in the body)"},
+    },
+    max_body_size=IMPORT_MAX_BODY_BYTES,
 )
 async def import_alliances(
     request: Request,

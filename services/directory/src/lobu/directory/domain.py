@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,9 @@ from lobu.directory.errors import StaleVersionError, VersionRequiredError
 
 # Personal data: changes to these never appear in public events or responses.
 PRIVATE_FIELDS = frozenset({"contacts"})
+# The versions our ETags name: ASCII digits of a BIGINT. str.isdigit() and int() also
+# take "²" (which int() then refuses with a 500) and "١" (which int() reads as 1).
+_VERSION = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 
 def without_duplicates(values: list[Any]) -> list[Any]:
@@ -39,8 +43,12 @@ def parse_if_match(header: str | None) -> int | None:
     if value == "*":
         return None
     value = value.removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise StaleVersionError(f"If-Match {header!r} names no version of this alliance.")
+    if not _VERSION.fullmatch(value):
+        shown = header if len(header) <= 40 else f"{header[:40]}…"
+        raise StaleVersionError(
+            f"If-Match {shown!r} names no version of this alliance: send back the ETag "
+            'of the last GET, e.g. If-Match: "3".'
+        )
     return int(value)
 
 

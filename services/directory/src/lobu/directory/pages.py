@@ -76,7 +76,11 @@ async def search_page(
     if notice is None:  # an unknown place would otherwise list everything, unfiltered
         try:
             page = await search.page(query, cursor=weiter, limit=20)
-        except CursorError:  # a stale or altered 'weiter' link: start again
+        except CursorError:  # a stale or altered 'weiter' link: start again, and say so
+            notice = (
+                "Der Link zur nächsten Seite war nicht mehr gültig; "
+                "die Ergebnisse beginnen wieder von vorn."
+            )
             page = await search.page(query, cursor=None, limit=20)
     form = {
         "q": q, "land": land, "handlungsfeld": handlungsfeld, "partnertyp": partnertyp,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -17,12 +18,16 @@ from lobu.shared.contracts.vocabulary import (
 )
 
 DEFAULT_RADIUS_KM = 25.0
+# ASCII decimals only: float() would also read "١٢" (Arabic-Indic digits), "1_0" or "nan".
+_COORDINATE = re.compile(r"\s*[+-]?[0-9]{1,3}(?:\.[0-9]{1,12})?\s*", re.ASCII)
 
 
 def parse_near(near: str, radius_km: float | None) -> Near:
     """`"52.37,9.73"` and a radius as a Near; InvalidSearchError says what is wrong."""
     parts = near.split(",")
     try:
+        if len(parts) != 2 or not all(_COORDINATE.fullmatch(part) for part in parts):
+            raise ValueError(near)
         latitude, longitude = (float(part) for part in parts)
     except ValueError:
         raise InvalidSearchError(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from lobu.notifications.queries import DeliveryFilters, list_deliveries
 from lobu.notifications.schemas import DeliveryPage
-from lobu.shared import AdminCaller
+from lobu.shared import AdminCaller, ServiceRouter
 
-router = APIRouter(tags=["deliveries"])
+router = ServiceRouter(tags=["deliveries"])
 
 
 @router.get("/deliveries", response_model=DeliveryPage, summary="The delivery log (admin)")
