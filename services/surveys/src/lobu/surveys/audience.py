@@ -17,6 +17,7 @@ things keep that right on PostgreSQL:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -112,9 +113,12 @@ async def invite_active_alliances(
 class AllianceReplicaReactions:
     """Handlers of `directory.alliance`: keep the replica, invite newly active alliances."""
 
-    def __init__(self, *, base_url: str, source: str) -> None:
+    def __init__(
+        self, *, base_url: str, source: str, clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self._base_url = base_url
         self._source = source
+        self._clock = clock
 
     async def on_snapshot(self, session: AsyncSession, envelope: Envelope) -> None:
         """created, updated or snapshot: keep the newest version; invite if now active."""
@@ -131,7 +135,7 @@ class AllianceReplicaReactions:
         replica.awards = sorted({award.award for award in data.awards})
         await session.flush()
         if data.status == "active":
-            await self._invite_to_open_surveys(session, data.id, now=utc_now())
+            await self._invite_to_open_surveys(session, data.id, now=self._clock())
 
     async def on_deleted(self, session: AsyncSession, envelope: Envelope) -> None:
         """Leave a tombstone; the alliance gets no more reminders."""

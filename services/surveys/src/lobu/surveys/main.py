@@ -26,7 +26,7 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock = utc_now
     )
     runtime.declare_publications(SURVEYS_EVENTS)
     base_url, source = settings.public_base_url, runtime.source
-    reactions = AllianceReplicaReactions(base_url=base_url, source=source)
+    reactions = AllianceReplicaReactions(base_url=base_url, source=source, clock=clock)
     subscribe_to_alliances(runtime, reactions)
     catalogue = SurveyCatalogue(
         runtime.sessions, source=source, base_url=base_url,
