@@ -11,6 +11,7 @@ from lobu.surveys.api import answers_router
 from lobu.surveys.api import router as surveys_router
 from lobu.surveys.audience import AllianceReplicaReactions
 from lobu.surveys.consumers import subscribe_to_alliances
+from lobu.surveys.pages import router as pages_router
 from lobu.surveys.reminders import Reminders
 from lobu.surveys.results import SurveyResults
 from lobu.surveys.scheduler import SurveyScheduler
@@ -39,7 +40,7 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock = utc_now
         runtime,
         title="lobu surveys",
         description="The yearly survey of the Lokale Bündnisse für Familie.",
-        routers=[surveys_router, answers_router],
+        routers=[surveys_router, answers_router, pages_router],
         on_start=[scheduler.start],
         on_stop=[scheduler.stop],
     )
