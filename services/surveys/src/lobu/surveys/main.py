@@ -11,6 +11,7 @@ from lobu.surveys.api import answers_router
 from lobu.surveys.api import router as surveys_router
 from lobu.surveys.audience import AllianceReplicaReactions
 from lobu.surveys.consumers import subscribe_to_alliances
+from lobu.surveys.demo import DemoSurveys
 from lobu.surveys.pages import router as pages_router
 from lobu.surveys.reminders import Reminders
 from lobu.surveys.results import SurveyResults
@@ -35,7 +36,11 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock = utc_now
     )  # fmt: skip
     desk = AnswerDesk(runtime.sessions, source=source, base_url=base_url, clock=clock)
     reminders = Reminders(runtime.sessions, source=source, base_url=base_url, clock=clock)
-    scheduler = SurveyScheduler(catalogue, reminders, interval=settings.scheduler_seconds)
+    demo = DemoSurveys(runtime.sessions)
+    scheduler = SurveyScheduler(
+        catalogue, reminders, interval=settings.scheduler_seconds,
+        extra_steps=[demo.load_when_ready] if settings.demo_data else [],
+    )  # fmt: skip
     app = create_service_app(
         runtime,
         title="lobu surveys",
@@ -49,5 +54,6 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock = utc_now
     app.state.results = SurveyResults(runtime.sessions, threshold=settings.suppression_threshold)
     app.state.reminders = reminders
     app.state.scheduler = scheduler
+    app.state.demo = demo
     app.state.replica_reactions = reactions
     return app
