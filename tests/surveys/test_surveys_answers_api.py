@@ -3,6 +3,8 @@ misuse, the events (no answers on the public topic, the link only on the interna
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -155,3 +157,20 @@ async def test_the_token_is_stored_only_as_its_hash(
         str(m.data) for m in await outbox(surveys_app) if m.topic != SURVEYS_INVITATION
     )
     assert token not in everything
+
+
+async def test_the_token_never_appears_in_the_services_logs(
+    client: httpx.AsyncClient,
+    surveys_app: FastAPI,
+    seeder: Seeder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _, tokens = await open_survey(client, surveys_app, seeder, alliances=1)
+    (token,) = tokens.values()
+    await client.put(f"/answers/{token}", json={"answers": GOOD, "submit": True})
+    await client.put(f"/answers/{token}", json={"answers": {"partner": "x"}})
+    await client.get(f"/umfrage/{token}")
+    ours = [r for r in caplog.records if r.name.startswith("lobu")]
+    assert ours, "the service logged nothing at all: the test would prove nothing"
+    assert all(token not in r.getMessage() for r in ours)
