@@ -28,6 +28,7 @@ from lobu.notifications import main as notifications_main
 from lobu.notifications.settings import NotificationSettings
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.topics import ALL_TOPICS, dead_letter_topic
+from lobu.surveys.settings import SurveySettings
 
 pytestmark = pytest.mark.contract
 
@@ -53,6 +54,7 @@ class AppService:
 
 APP_SERVICES = [
     AppService("directory", 8001, "LOBU_DIRECTORY_", DirectorySettings),
+    AppService("surveys", 8002, "LOBU_SURVEYS_", SurveySettings),
     AppService("notifications", 8004, "LOBU_NOTIFICATIONS_", NotificationSettings),
 ]
 by_name = pytest.mark.parametrize("app", APP_SERVICES, ids=lambda app: app.name)

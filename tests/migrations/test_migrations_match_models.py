@@ -11,10 +11,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, MetaData
 from sqlmodel import SQLModel
 
-import lobu.directory.models
-import lobu.notifications.models
-import lobu.shared.inbox
-import lobu.shared.outbox  # noqa: F401  # registers the shared tables
 from lobu.shared.database import create_engine
 from lobu.shared.migrations import upgrade_database
 
@@ -28,6 +24,17 @@ SERVICES = {
     "notifications": (
         "lobu.notifications:migrations",
         {"alliance_replicas", "contacts_replicas", "deliveries"},
+    ),
+    "surveys": (
+        "lobu.surveys:migrations",
+        {
+            "surveys",
+            "replicated_alliances",
+            "invitations",
+            "invitation_tokens",
+            "responses",
+            "reminders_sent",
+        },
     ),
 }
 SHARED_TABLES = {"outbox", "inbox", "alembic_version"}

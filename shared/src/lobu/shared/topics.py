@@ -8,7 +8,16 @@ DIRECTORY_ALLIANCE = "directory.alliance"
 # in production it is ACL-restricted and log-compacted.
 DIRECTORY_ALLIANCE_CONTACTS = "directory.alliance-contacts"
 
-ALL_TOPICS = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS)
+# Public facts about surveys (opened, closed, results published) and their responses
+# (which alliance submitted when, never the answers).
+SURVEYS_SURVEY = "surveys.survey"
+SURVEYS_RESPONSE = "surveys.response"
+# Internal: invitations, reminders and receipts with the personal answer link (a
+# credential). Only notifications may read it; in production it is ACL-restricted.
+SURVEYS_INVITATION = "surveys.invitation"
+
+ALL_TOPICS: tuple[str, ...] = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS)
+ALL_TOPICS += (SURVEYS_SURVEY, SURVEYS_RESPONSE, SURVEYS_INVITATION)
 
 
 def dead_letter_topic(topic: str) -> str:

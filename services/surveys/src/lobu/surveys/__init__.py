@@ -1,0 +1,1 @@
+"""The surveys service: questionnaires, invitations, answers by personal link, results."""
