@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e shared -e services/directory -e services/notifications -e ".[dev]"
+PACKAGES := -e shared -e services/directory -e services/notifications -e services/events -e ".[dev]"
 PYPROJECTS := pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 
 .PHONY: help install run test test-fast lint format bench constraints schemas kafka-start kafka-stop clean

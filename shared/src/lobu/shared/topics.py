@@ -8,7 +8,13 @@ DIRECTORY_ALLIANCE = "directory.alliance"
 # in production it is ACL-restricted and log-compacted.
 DIRECTORY_ALLIANCE_CONTACTS = "directory.alliance-contacts"
 
-ALL_TOPICS = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS)
+# Public facts about the Aktionstag's actions (moderation and cancellation, no personal data).
+EVENTS_ACTION = "events.action"
+# Internal: registrations of participants (name, email, the secret cancel link). Only
+# notifications may read it; in production it is ACL-restricted.
+EVENTS_REGISTRATION = "events.registration"
+
+ALL_TOPICS = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS, EVENTS_ACTION, EVENTS_REGISTRATION)
 
 
 def dead_letter_topic(topic: str) -> str:

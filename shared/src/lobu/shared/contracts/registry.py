@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from lobu.shared.contracts.base import EventDefinition
 from lobu.shared.contracts.directory import DIRECTORY_EVENTS
+from lobu.shared.contracts.events import EVENTS_EVENTS
 
 EVENT_DEFINITIONS: dict[str, EventDefinition] = {
-    definition.type: definition for definition in (*DIRECTORY_EVENTS,)
+    definition.type: definition for definition in (*DIRECTORY_EVENTS, *EVENTS_EVENTS)
 }
 
 
