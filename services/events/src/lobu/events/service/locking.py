@@ -12,6 +12,9 @@ snapshot. The UPDATE claims the next `serial`, which doubles as the order of arr
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -22,19 +25,37 @@ from lobu.events.models import Action
 
 async def lock_action(session: AsyncSession, action_id: str) -> tuple[Action, int]:
     """Lock the action until the transaction ends; the action, freshly read, and its serial."""
-    serial = await session.scalar(
+    action = await session.scalar(
         update(Action)
         .where(col(Action.id) == action_id)
         .values(serial=col(Action.serial) + 1)
-        .returning(col(Action.serial))
-        .execution_options(synchronize_session=False)
+        .returning(Action),
+        execution_options={"synchronize_session": False, "populate_existing": True},
     )
-    if serial is None:
+    if action is None:
         raise ActionNotFoundError(f"There is no action {action_id!r}.")
-    action = await session.get(Action, action_id, populate_existing=True)
-    if action is None:  # deleted between the two statements: impossible under the lock
-        raise ActionNotFoundError(f"There is no action {action_id!r}.")
-    return action, serial
+    return action, action.serial
+
+
+class LocalQueues:
+    """In-process queues per action, in front of the database lock.
+
+    Requests for the same action wait here, without holding a database connection,
+    instead of each taking a connection from the pool only to wait for the row lock.
+    The database lock alone keeps the seats right (also across processes); this keeps
+    a rush on one action from starving the pool for every other request.
+    """
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def of(self, action_id: str) -> asyncio.Lock:
+        """The queue of one action (dropped once nobody holds or waits for it)."""
+        lock = self._locks.get(action_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[action_id] = lock
+        return lock
 
 
 async def take_seats(session: AsyncSession, action_id: str, seats: int) -> bool:

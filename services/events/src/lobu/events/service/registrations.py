@@ -27,7 +27,7 @@ from lobu.events.errors import (
 from lobu.events.models import Action, ActionState, AllianceReplica, Registration
 from lobu.events.models import RegistrationStatus as Status
 from lobu.events.schemas import RegistrationCreate, RegistrationPage, RegistrationReceipt
-from lobu.events.service.locking import give_back_seats, lock_action, take_seats
+from lobu.events.service.locking import LocalQueues, give_back_seats, lock_action, take_seats
 from lobu.events.service.views import registration_fact, registration_view
 from lobu.shared import Caller, add_event, as_utc, transaction, utc_now
 from lobu.shared.contracts.events import (
@@ -64,6 +64,7 @@ class Registrations:
         self._source = source
         self._public_url = public_url.rstrip("/")
         self._max_seats = max_seats
+        self._queues = LocalQueues()
 
     def cancel_url(self, registration_id: str, token: str) -> str:
         """The absolute secret link of a registration."""
@@ -77,7 +78,8 @@ class Registrations:
                 max_seats=self._max_seats,
             )
         token = secrets.token_urlsafe(32)
-        async with transaction(self.sessions) as session:
+        registration_id = str(uuid.uuid4())
+        async with self._queues.of(action_id), transaction(self.sessions) as session:
             # 1. Lock: from here on this is the only request touching the action's seats.
             action, arrival = await lock_action(session, action_id)
             _check_open_for_registration(action)
@@ -85,7 +87,7 @@ class Registrations:
             confirmed = await take_seats(session, action.id, request.seats)
             now = utc_now()
             registration = Registration(
-                id=str(uuid.uuid4()),
+                id=registration_id,
                 action_id=action.id,
                 arrival=arrival,
                 name=request.name,
@@ -97,7 +99,6 @@ class Registrations:
                 confirmed_at=now if confirmed else None,
             )
             session.add(registration)
-            await session.flush()
             # 3. Events, in the same transaction (the outbox).
             alliance = await session.get(AllianceReplica, action.alliance_id)
             cancel_url = self.cancel_url(registration.id, token)
@@ -139,7 +140,7 @@ class Registrations:
         """Cancel by the secret link and promote waiting requests at once (idempotent)."""
         async with self.sessions() as session:
             action_id = (await _by_link(session, registration_id, token)).action_id
-        async with transaction(self.sessions) as session:
+        async with self._queues.of(action_id), transaction(self.sessions) as session:
             action, _serial = await lock_action(session, action_id)
             registration = await _by_link(session, registration_id, token)
             if registration.status != Status.CANCELLED.value:
