@@ -23,7 +23,7 @@ $(VENV)/.installed: $(BIN)/python constraints.txt $(PYPROJECTS)
 
 install: $(VENV)/.installed  ## Create .venv and install every package (pinned by constraints.txt)
 
-run: install  ## Run the platform: Kafka, mail sink, directory :8001, notifications :8004
+run: install  ## Run the platform: Kafka, mail sink, directory :8001, events :8003, notifications :8004
 	scripts/run-platform.sh
 
 test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itself

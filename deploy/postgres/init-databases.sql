@@ -4,3 +4,4 @@
 -- added here later needs `docker compose down -v` (or a manual CREATE DATABASE).
 CREATE DATABASE directory OWNER lobu;
 CREATE DATABASE notifications OWNER lobu;
+CREATE DATABASE events OWNER lobu;
