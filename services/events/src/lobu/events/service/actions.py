@@ -105,6 +105,11 @@ class Actions:
             await _check_entry_open(session, actor, year)
             alliance = await _live_alliance(session, alliance_id)
             values = request.model_dump(exclude={"alliance_id"})
+            # Stored in UTC: SQLite would otherwise keep the wall time and drop the offset.
+            values["starts_at"], values["ends_at"] = (
+                as_utc(request.starts_at),
+                as_utc(request.ends_at),
+            )
             now = utc_now()
             action = Action(
                 id=str(uuid.uuid4()),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -51,8 +53,10 @@ class Editions:
             date=day,
             motto=request.motto,
             info=request.info,
-            entry_opens_at=request.entry_opens_at or now,
-            entry_closes_at=request.entry_closes_at or end_of_day(day),
+            entry_opens_at=as_utc(request.entry_opens_at) if request.entry_opens_at else now,
+            entry_closes_at=(
+                as_utc(request.entry_closes_at) if request.entry_closes_at else end_of_day(day)
+            ),
             created_at=now,
             updated_at=now,
         )
@@ -72,6 +76,8 @@ class Editions:
             for name, value in change.model_dump(exclude_unset=True).items():
                 if value is None and name in ("date", "entry_opens_at", "entry_closes_at"):
                     continue  # these always have a value
+                if isinstance(value, dt.datetime):
+                    value = as_utc(value)  # stored in UTC (SQLite keeps no offset)
                 setattr(edition, name, value)
             edition.updated_at = utc_now()
             return edition_view(edition)
