@@ -232,3 +232,16 @@ async def test_an_alliance_has_its_own_feed(client: httpx.AsyncClient) -> None:
 async def test_an_unknown_edition_is_a_404(client: httpx.AsyncClient) -> None:
     for path in ("/actions", "/actions.geojson", "/programme.ics"):
         assert (await client.get(f"/editions/2031{path}")).status_code == 404
+
+
+async def test_an_alliance_feed_for_an_id_outside_latin_1_is_no_server_error(
+    client: httpx.AsyncClient,
+) -> None:
+    await create_edition(client)
+
+    response = await client.get(f"/editions/{YEAR}/alliances/bündnis-☀/programme.ics")
+
+    assert response.status_code == 200
+    assert (
+        response.headers["content-disposition"] == 'inline; filename="aktionstag-2027-bndnis-.ics"'
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -213,7 +214,10 @@ async def alliance_programme_ics(
     body = icalendar_feed(
         found, name=f"Aktionstag {year}: {name}", base_url=settings.public_url.rstrip("/")
     )
-    return _calendar_response(body, f"aktionstag-{year}-{alliance_id}.ics")
+    # Only ASCII letters, digits and dashes: a header cannot carry every id (the fuzzing
+    # found a 500 for an id outside Latin-1).
+    safe_id = re.sub(r"[^A-Za-z0-9-]", "", alliance_id)[:64] or "buendnis"
+    return _calendar_response(body, f"aktionstag-{year}-{safe_id}.ics")
 
 
 # --- actions ---------------------------------------------------------------------------
