@@ -12,6 +12,7 @@ from sqlalchemy import Connection, MetaData
 from sqlmodel import SQLModel
 
 import lobu.directory.models
+import lobu.events.models
 import lobu.notifications.models
 import lobu.shared.inbox
 import lobu.shared.outbox  # noqa: F401  # registers the shared tables
@@ -24,6 +25,10 @@ SERVICES = {
     "directory": (
         "lobu.directory:migrations",
         {"alliances", "alliance_topics", "alliance_partners", "alliance_awards", "alliance_audit"},
+    ),
+    "events": (
+        "lobu.events:migrations",
+        {"editions", "replicated_alliances", "actions", "registrations", "action_audit"},
     ),
     "notifications": (
         "lobu.notifications:migrations",

@@ -63,7 +63,7 @@ class Edition(SQLModel, table=True):
 class AllianceReplica(SQLModel, table=True):
     """What events knows of an alliance, from `directory.alliance`; newest version wins."""
 
-    __tablename__ = "alliances"
+    __tablename__ = "replicated_alliances"
 
     id: str = Field(primary_key=True, max_length=64)
     slug: str = Field(default="", max_length=120)

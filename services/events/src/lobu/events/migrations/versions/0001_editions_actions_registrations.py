@@ -36,7 +36,7 @@ def upgrade() -> None:
         _moment("updated_at"),
     )
     op.create_table(
-        "alliances",
+        "replicated_alliances",
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("slug", sa.String(120), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
@@ -139,5 +139,5 @@ def downgrade() -> None:
     op.drop_table("action_audit")
     op.drop_table("registrations")
     op.drop_table("actions")
-    op.drop_table("alliances")
+    op.drop_table("replicated_alliances")
     op.drop_table("editions")
