@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e shared -e services/directory -e services/notifications -e services/surveys -e ".[dev]"
+PACKAGES := -e shared -e services/directory -e services/notifications -e services/surveys -e services/events -e ".[dev]"
 PYPROJECTS := pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 
 .PHONY: help install run test test-fast lint format bench constraints schemas kafka-start kafka-stop clean
@@ -23,7 +23,7 @@ $(VENV)/.installed: $(BIN)/python constraints.txt $(PYPROJECTS)
 
 install: $(VENV)/.installed  ## Create .venv and install every package (pinned by constraints.txt)
 
-run: install  ## Run the platform: Kafka, mail sink, directory :8001, surveys :8002, notifications :8004
+run: install  ## Run the platform: Kafka, mail sink, directory :8001, surveys :8002, events :8003, notifications :8004
 	scripts/run-platform.sh
 
 test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itself

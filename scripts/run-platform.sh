@@ -13,6 +13,7 @@ cat <<TXT
   lobu is starting:
     directory      http://127.0.0.1:8001/docs   (search, edit alliances)
     surveys        http://127.0.0.1:8002/docs   (yearly survey; answer form /umfrage/<token>)
+    events         http://127.0.0.1:8003/docs   (Aktionstag: programme, registration)
     notifications  http://127.0.0.1:8004/docs   (delivery log)
     Kafka          127.0.0.1:9092               (deploy/local/kafka.sh stop|start|status)
     mail sink      SMTP 127.0.0.1:1025 -> var/mail/*.eml

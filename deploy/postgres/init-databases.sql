@@ -5,3 +5,4 @@
 CREATE DATABASE directory OWNER lobu;
 CREATE DATABASE notifications OWNER lobu;
 CREATE DATABASE surveys OWNER lobu;
+CREATE DATABASE events OWNER lobu;

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings
 from sqlalchemy.engine import make_url
 
 from lobu.directory.settings import DirectorySettings
+from lobu.events.settings import EventsSettings
 from lobu.notifications import main as notifications_main
 from lobu.notifications.settings import NotificationSettings
 from lobu.shared.metrics import ServiceMetrics
@@ -55,6 +56,7 @@ class AppService:
 APP_SERVICES = [
     AppService("directory", 8001, "LOBU_DIRECTORY_", DirectorySettings),
     AppService("surveys", 8002, "LOBU_SURVEYS_", SurveySettings),
+    AppService("events", 8003, "LOBU_EVENTS_", EventsSettings),
     AppService("notifications", 8004, "LOBU_NOTIFICATIONS_", NotificationSettings),
 ]
 by_name = pytest.mark.parametrize("app", APP_SERVICES, ids=lambda app: app.name)

@@ -21,6 +21,10 @@ SERVICES = {
         "lobu.directory:migrations",
         {"alliances", "alliance_topics", "alliance_partners", "alliance_awards", "alliance_audit"},
     ),
+    "events": (
+        "lobu.events:migrations",
+        {"editions", "programme_alliances", "actions", "registrations", "action_audit"},
+    ),
     "notifications": (
         "lobu.notifications:migrations",
         {"alliance_replicas", "contacts_replicas", "deliveries"},

@@ -16,8 +16,15 @@ SURVEYS_RESPONSE = "surveys.response"
 # credential). Only notifications may read it; in production it is ACL-restricted.
 SURVEYS_INVITATION = "surveys.invitation"
 
+# Public facts about the Aktionstag's actions (moderation and cancellation, no personal data).
+EVENTS_ACTION = "events.action"
+# Internal: registrations of participants (name, email, the secret cancel link). Only
+# notifications may read it; in production it is ACL-restricted.
+EVENTS_REGISTRATION = "events.registration"
+
 ALL_TOPICS: tuple[str, ...] = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS)
 ALL_TOPICS += (SURVEYS_SURVEY, SURVEYS_RESPONSE, SURVEYS_INVITATION)
+ALL_TOPICS += (EVENTS_ACTION, EVENTS_REGISTRATION)
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -1,0 +1,1 @@
+"""The events service: the Aktionstag of the Lokale Bündnisse für Familie."""

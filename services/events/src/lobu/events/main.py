@@ -1,0 +1,65 @@
+"""The events service's composition root: `uvicorn lobu.events.main:create_app --factory`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import FastAPI
+
+from lobu.events.api import actions_router, editions_router, registrations_router
+from lobu.events.consumers import subscribe_to_alliances
+from lobu.events.demo import load_demo_data_when_ready
+from lobu.events.programme import Programme
+from lobu.events.service import Actions, AllianceReplicas, Editions, Registrations
+from lobu.events.settings import EventsSettings
+from lobu.shared import ServiceRuntime, create_service_app
+from lobu.shared.contracts.events import EVENTS_EVENTS
+
+
+def create_app(settings: EventsSettings | None = None) -> FastAPI:
+    """Build the events service's app from `settings` (the environment when omitted)."""
+    settings = settings or EventsSettings()
+    runtime = ServiceRuntime.create(settings, service="events", migrations="lobu.events:migrations")
+    runtime.declare_publications(EVENTS_EVENTS)
+    subscribe_to_alliances(runtime, AllianceReplicas(source=runtime.source))
+    editions = Editions(runtime.sessions)
+    actions = Actions(runtime.sessions, source=runtime.source)
+    demo_tasks: list[asyncio.Task[int]] = []
+
+    async def start_demo() -> None:
+        if settings.demo_data:
+            demo_tasks.append(
+                asyncio.create_task(
+                    load_demo_data_when_ready(
+                        runtime.sessions, editions, actions, wait_seconds=settings.demo_wait_seconds
+                    )
+                )
+            )
+
+    async def stop_demo() -> None:
+        for task in demo_tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    app = create_service_app(
+        runtime,
+        title="lobu events",
+        description="The Aktionstag of the Lokale Bündnisse für Familie: editions, actions, "
+        "registration and the public programme.",
+        routers=[editions_router, actions_router, registrations_router],
+        on_start=[start_demo],
+        on_stop=[stop_demo],
+    )
+    app.state.settings = settings
+    app.state.editions = editions
+    app.state.actions = actions
+    app.state.registrations = Registrations(
+        runtime.sessions,
+        source=runtime.source,
+        public_url=settings.public_url,
+        max_seats=settings.max_seats_per_registration,
+    )
+    app.state.programme = Programme(runtime.sessions)
+    return app
