@@ -3,8 +3,11 @@ the alliance and its contacts are known.
 
 The public fact (`directory.alliance`) and the contacts (`directory.alliance-contacts`,
 personal data) come on two topics, in no guaranteed order between them; whichever
-arrives second schedules the welcome. Each handler runs inside the consumer's
-transaction, together with the inbox entry, so its effect happens once per event.
+arrives second schedules the welcome. Two instances may handle the two at the same
+moment; a per-alliance lock (`lobu.shared.locks`) makes the second wait for the first,
+so it sees the first one's rows (under READ COMMITTED it otherwise would not). Each
+handler runs inside the consumer's transaction, together with the inbox entry, so its
+effect happens once per event.
 """
 
 from __future__ import annotations
@@ -31,8 +34,13 @@ from lobu.shared.contracts.directory import (
     AllianceUpdated,
     ContactPerson,
 )
+from lobu.shared.locks import lock_entity
 
 logger = logging.getLogger(__name__)
+
+# Every handler of an alliance's facts holds this per-alliance lock before it reads,
+# so the second of two concurrent handlers sees what the first one committed.
+ALLIANCE_LOCK = "notifications.alliance"
 
 
 class AllianceReactions:
@@ -44,6 +52,7 @@ class AllianceReactions:
     async def on_created(self, session: AsyncSession, envelope: Envelope) -> None:
         """Remember the alliance and that it is owed a welcome."""
         data = read_event_data(AllianceCreated, envelope.data)
+        await lock_entity(session, ALLIANCE_LOCK, data.id)
         replica = await _upsert_alliance(session, data)
         if replica.created_event_id is None:
             replica.created_event_id = envelope.id
@@ -52,11 +61,14 @@ class AllianceReactions:
 
     async def on_updated(self, session: AsyncSession, envelope: Envelope) -> None:
         """Keep the replica current; older versions are dropped."""
-        await _upsert_alliance(session, read_event_data(AllianceUpdated, envelope.data))
+        data = read_event_data(AllianceUpdated, envelope.data)
+        await lock_entity(session, ALLIANCE_LOCK, data.id)
+        await _upsert_alliance(session, data)
 
     async def on_deleted(self, session: AsyncSession, envelope: Envelope) -> None:
         """Forget the alliance's contacts and cancel mail that was not sent yet."""
         data = read_event_data(AllianceDeleted, envelope.data)
+        await lock_entity(session, ALLIANCE_LOCK, data.id)
         replica = await session.get(AllianceReplica, data.id)
         if replica is not None and replica.version >= data.version:
             return
@@ -85,6 +97,7 @@ class AllianceReactions:
         personal data back.
         """
         data = read_event_data(AllianceContactsChanged, envelope.data)
+        await lock_entity(session, ALLIANCE_LOCK, data.alliance_id)
         alliance = await session.get(AllianceReplica, data.alliance_id)
         if alliance is not None and alliance.deleted and alliance.version >= data.version:
             return
