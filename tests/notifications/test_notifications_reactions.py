@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel, col
 
@@ -173,18 +173,28 @@ async def contacts_replica(sessions: Sessions) -> ContactsReplica | None:
         return await session.get(ContactsReplica, ALLIANCE_ID)
 
 
+async def mark_sent(sessions: Sessions) -> None:
+    """What the dispatcher does once the SMTP server accepted every pending mail."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Delivery).where(col(Delivery.status) == "pending").values(status="sent")
+        )
+
+
 def by_recipient(rows: list[Delivery]) -> dict[str, Delivery]:
     return {row.recipient: row for row in rows}
 
 
-def assert_welcome(row: Delivery, *, created_event: Envelope, contact: ContactPerson) -> None:
+def assert_welcome(
+    row: Delivery, *, created_event: Envelope, contact: ContactPerson, status: str = "pending"
+) -> None:
     """A pending welcome to `contact`, in German, naming the contact and the alliance."""
     assert row.event_id == created_event.id
     assert row.event_type == ALLIANCE_CREATED
     assert row.alliance_id == ALLIANCE_ID
     assert row.channel == "email"
     assert row.recipient == contact.email.lower()
-    assert row.status == "pending"
+    assert row.status == status
     assert row.attempts == 0
     assert row.sent_at is None
     assert row.last_error is None
@@ -251,6 +261,7 @@ async def test_the_welcome_is_scheduled_only_once_however_often_the_join_runs(
     created_event = created()
     await deliver(sessions, reactions, created_event, contacts(1, [GRETE]))
     assert len(await deliveries(sessions)) == 1
+    await mark_sent(sessions)  # the welcome went out: later contacts get none
 
     newcomer = ContactPerson(name="Anna Weiß", email="anna.weiss@example.org")
     await deliver(
@@ -264,7 +275,7 @@ async def test_the_welcome_is_scheduled_only_once_however_often_the_join_runs(
 
     rows = await deliveries(sessions)
     assert [row.recipient for row in rows] == ["grete.mueller@example.org"]
-    assert_welcome(rows[0], created_event=created_event, contact=GRETE)
+    assert_welcome(rows[0], created_event=created_event, contact=GRETE, status="sent")
     stored = await contacts_replica(sessions)
     assert stored is not None
     assert stored.version == 3
@@ -320,8 +331,73 @@ async def test_an_alliance_created_without_contacts_welcomes_its_first_contacts(
     await deliver(sessions, reactions, updated(2), contacts(2, [GRETE]))
 
     assert [row.recipient for row in await deliveries(sessions)] == ["grete.mueller@example.org"]
+    await mark_sent(sessions)
     await deliver(sessions, reactions, updated(3), contacts(3, [GRETE, JOSEF]))
     assert len(await deliveries(sessions)) == 1  # later contacts get no second welcome
+
+
+# --- a change of contacts before the welcome went out (issue 6, defect 12) ---------------
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_removed_contact_gets_no_pending_welcome(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    await deliver(sessions, reactions, created_event, contacts(1, [GRETE, JOSEF]))
+
+    await deliver(sessions, reactions, contacts(2, [GRETE]))  # Josef was removed
+
+    rows = by_recipient(await deliveries(sessions))
+    assert rows["grete.mueller@example.org"].status == "pending"
+    assert rows["josef.oeztuerk@example.org"].status == "cancelled"
+    assert rows["josef.oeztuerk@example.org"].last_error == "no longer a contact of the alliance"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_contact_added_while_the_welcome_is_still_due_is_welcomed_too(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    anna = ContactPerson(name="Anna Weiß", email="anna.weiss@example.org")
+    await deliver(sessions, reactions, created_event, contacts(1, [JOSEF]))
+
+    # Josef is replaced by Anna before his welcome went out: she is welcomed instead.
+    await deliver(sessions, reactions, contacts(2, [anna]))
+
+    rows = by_recipient(await deliveries(sessions))
+    assert rows["josef.oeztuerk@example.org"].status == "cancelled"
+    assert_welcome(rows["anna.weiss@example.org"], created_event=created_event, contact=anna)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_contact_removed_and_added_again_gets_the_welcome_back(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    await deliver(sessions, reactions, created_event, contacts(1, [GRETE, JOSEF]))
+
+    await deliver(sessions, reactions, contacts(2, [GRETE]), contacts(3, [GRETE, JOSEF]))
+
+    rows = by_recipient(await deliveries(sessions))
+    assert [row.status for row in rows.values()] == ["pending", "pending"]
+    assert rows["josef.oeztuerk@example.org"].last_error is None
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_contact_added_after_the_welcome_went_out_gets_none(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    await deliver(sessions, reactions, created_event, contacts(1, [GRETE, JOSEF]))
+    await mark_sent(sessions)
+
+    anna = ContactPerson(name="Anna Weiß", email="anna.weiss@example.org")
+    await deliver(sessions, reactions, contacts(2, [anna]))
+
+    rows = by_recipient(await deliveries(sessions))
+    assert sorted(rows) == ["grete.mueller@example.org", "josef.oeztuerk@example.org"]
+    assert {row.status for row in rows.values()} == {"sent"}  # sent mail is not undone
 
 
 # --- replicas: stale versions, deletion ------------------------------------------------

@@ -107,6 +107,7 @@ class AllianceReactions:
             return
         contacts = [] if data.deleted else data.contacts
         await _store_contacts(session, data.alliance_id, version=data.version, contacts=contacts)
+        await _cancel_welcomes_to_former_contacts(session, data.alliance_id, contacts)
         if contacts:
             await self._schedule_welcome_if_ready(session, data.alliance_id)
 
@@ -117,25 +118,32 @@ class AllianceReactions:
             replica is None
             or replica.deleted
             or replica.created_event_id is None
-            or replica.welcome_scheduled
+            or (replica.welcome_scheduled and not await _welcome_still_due(session, replica))
             or contacts is None
             or not contacts.contacts
             or contacts.version < (replica.created_version or 1)
         ):
             # An alliance entered without contacts is welcomed when its first ones arrive.
             return
-        already = set(
-            (
+        earlier = {
+            row.recipient: row
+            for row in (
                 await session.scalars(
-                    select(col(Delivery.recipient)).where(
-                        col(Delivery.event_id) == replica.created_event_id
-                    )
+                    select(Delivery).where(col(Delivery.event_id) == replica.created_event_id)
                 )
             ).all()
-        )
+        }
+        already: set[str] = set()
         for raw in contacts.contacts:
             contact = ContactPerson.model_validate(raw)
             if contact.email.lower() in already:
+                continue
+            if (cancelled := earlier.get(contact.email.lower())) is not None:
+                # Removed and listed again before the welcome went out: due again.
+                if cancelled.status == DeliveryStatus.CANCELLED.value:
+                    cancelled.status = DeliveryStatus.PENDING.value
+                    cancelled.last_error = None
+                already.add(contact.email.lower())
                 continue
             already.add(contact.email.lower())
             text = self._renderer.welcome(
@@ -155,6 +163,45 @@ class AllianceReactions:
                 )
             )
         replica.welcome_scheduled = True
+
+
+async def _welcome_still_due(session: AsyncSession, replica: AllianceReplica) -> bool:
+    """True while no welcome of the alliance has gone out yet.
+
+    Until then the welcome follows the contacts: a contact added in the meantime is
+    welcomed too. Once one has been sent, later contacts get none (the welcome greets
+    the alliance's entry, not each new contact).
+    """
+    sent = await session.scalar(
+        select(col(Delivery.id))
+        .where(
+            col(Delivery.event_id) == replica.created_event_id,
+            col(Delivery.status) == DeliveryStatus.SENT.value,
+        )
+        .limit(1)
+    )
+    return sent is None
+
+
+async def _cancel_welcomes_to_former_contacts(
+    session: AsyncSession, alliance_id: str, contacts: list[ContactPerson]
+) -> None:
+    """Cancel welcomes not yet sent to people who are no longer the alliance's contacts."""
+    replica = await session.get(AllianceReplica, alliance_id)
+    if replica is None or replica.created_event_id is None:
+        return
+    current = [contact.email.lower() for contact in contacts]
+    await session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.event_id) == replica.created_event_id,
+            col(Delivery.status) == DeliveryStatus.PENDING.value,
+            col(Delivery.recipient).not_in(current),
+        )
+        .values(
+            status=DeliveryStatus.CANCELLED.value, last_error="no longer a contact of the alliance"
+        )
+    )
 
 
 async def _store_contacts(
