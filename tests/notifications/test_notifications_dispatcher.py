@@ -6,7 +6,8 @@ import asyncio
 import email
 import email.policy
 import hashlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -336,3 +337,67 @@ async def test_the_background_loop_sends_what_is_due_and_stops(
     async with sessions() as session:
         statuses = (await session.scalars(select(col(Delivery.status)))).all()
     assert statuses == ["sent"]
+
+
+# --- SMTP errors carry addresses: none of them reaches the log (issue 6, defect 9) -----
+
+
+class RefusingHandler:
+    """aiosmtpd handler: refuses every recipient, naming the address as real relays do."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    async def handle_RCPT(  # noqa: N802
+        self, _server: Any, _session: Any, _envelope: Any, address: str, _options: Any
+    ) -> str:
+        return f"{self.code} 5.1.1 <{address}>: Recipient address rejected: User unknown"
+
+
+@pytest.fixture(params=[550, 450], ids=["permanent", "temporary"])
+def refusing_sink(request: pytest.FixtureRequest) -> Iterator[tuple[int, int]]:
+    """An SMTP server on a free port that refuses every recipient; (port, code)."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(RefusingHandler(request.param), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, request.param
+    controller.stop()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_refused_recipient_is_recorded_and_logged_without_any_address(
+    sessions: Sessions,
+    outcomes: Counter,
+    refusing_sink: tuple[int, int],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port, code = refusing_sink
+    dispatcher = dispatcher_for(sessions, outcomes, smtp_port=port, tmp_path=tmp_path)
+    delivery_id = await add_delivery(sessions, recipient="josef.oeztuerk@example.org")
+    caplog.set_level(logging.INFO)
+
+    for _ in range(MAX_ATTEMPTS):
+        await make_due(sessions, delivery_id)
+        await dispatcher.send_due()
+
+    delivery = await load(sessions, delivery_id)
+    assert delivery.status == "failed"
+    # A permanent refusal (5xx) is not tried again; a temporary one (4xx) is.
+    assert delivery.attempts == (1 if code >= 500 else MAX_ATTEMPTS)
+    assert delivery.last_error is not None
+    assert "SMTPRecipientsRefused" in delivery.last_error
+    assert str(code) in delivery.last_error
+    assert "@" not in delivery.last_error
+    assert "oeztuerk" not in delivery.last_error
+    # What this process logs; "mail.log" is the refusing test server's own log.
+    logged = "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}"
+        for record in caplog.records
+        if record.name != "mail.log"
+    )
+    assert "delivery" in logged
+    assert "oeztuerk" not in logged
+    assert "@example.org" not in logged

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from lobu.notifications import smtp_errors
 from lobu.notifications.mailer import SmtpMailer
 from lobu.notifications.models import Delivery, DeliveryStatus
 from lobu.shared import utc_now
@@ -71,8 +72,9 @@ class DeliveryDispatcher:
         while not self._stopping.is_set():
             try:
                 sent = await self.send_due()
-            except Exception:
-                logger.exception("delivery round failed")
+            except Exception as error:
+                # No traceback: its frames' text may hold a recipient (issue 6, defect 9).
+                logger.error("delivery round failed: %s", smtp_errors.describe(error))
                 sent = 0
             if sent == 0:
                 with contextlib.suppress(TimeoutError):
@@ -114,14 +116,17 @@ class DeliveryDispatcher:
                 idempotency_key=f"{delivery.event_id}:{delivery.recipient}",
             )
         except Exception as error:
-            delivery.last_error = f"{error.__class__.__name__}: {error}"[:2000]
-            if delivery.attempts >= self._max_attempts:
+            # Never the error's text: SMTP replies name the recipient (issue 6, defect 9).
+            delivery.last_error = smtp_errors.describe(error)
+            if delivery.attempts >= self._max_attempts or smtp_errors.is_permanent(error):
                 delivery.status = DeliveryStatus.FAILED.value
                 logger.error("giving up on delivery %s: %s", delivery.id, delivery.last_error)
                 return DeliveryStatus.FAILED.value
             backoff = min(2 ** (delivery.attempts - 1), 300)
             delivery.next_attempt_at = utc_now() + timedelta(seconds=backoff)
-            logger.warning("delivery %s failed, retry in %d s", delivery.id, backoff)
+            logger.warning(
+                "delivery %s failed (%s), retry in %d s", delivery.id, delivery.last_error, backoff
+            )
             return "retried"
         delivery.status = DeliveryStatus.SENT.value
         delivery.sent_at = utc_now()
