@@ -73,7 +73,9 @@ async def test_created_alliance_is_published_keyed_by_id_and_its_contact_is_welc
     )
     assert len(mails) == 1
     assert "Willkommen" in str(mails[0]["Subject"])
-    body = mails[0].get_content()
+    plain = mails[0].get_body(preferencelist=("plain",))  # multipart/alternative
+    assert plain is not None
+    body = plain.get_content()
     assert "Jörg Weiß" in body
     assert str(alliance["name"]) in body
 

@@ -27,9 +27,7 @@ from sqlmodel import SQLModel, col
 import lobu.shared.inbox  # registers the inbox table with SQLModel.metadata
 import lobu.shared.outbox  # registers the outbox table with SQLModel.metadata
 from lobu.notifications.consumers import alliance_handlers
-from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import Delivery
-from lobu.notifications.service import AllianceReactions
 from lobu.shared import Envelope
 from lobu.shared.consumer import ReliableConsumer, subscribe
 from lobu.shared.contracts.directory import (
@@ -42,6 +40,7 @@ from lobu.shared.contracts.directory import (
 from lobu.shared.database import create_engine, create_session_factory
 from lobu.shared.envelope import KafkaRecord, to_kafka_record
 from lobu.shared.metrics import ServiceMetrics
+from tests.notifications.conftest import SettingsFactory, reactions_for
 from tests.support.kafka_server import KafkaServer
 from tests.support.postgres_server import PostgresServer
 from tests.support.waiting import eventually
@@ -101,7 +100,7 @@ async def welcomes(sessions: Sessions) -> list[tuple[str, str]]:
     async with sessions() as session:
         rows = await session.execute(
             select(col(Delivery.alliance_id), col(Delivery.recipient)).where(
-                col(Delivery.event_type) == ALLIANCE_CREATED
+                col(Delivery.template) == "welcome"
             )
         )
         return sorted((str(a), str(r)) for a, r in rows.all())
@@ -122,11 +121,11 @@ async def waiting_for_a_lock(engine: AsyncEngine) -> bool:
 @pytest.mark.asyncio(loop_scope="session")
 @pytest.mark.parametrize("held", ["created", "contacts"])
 async def test_two_handlers_at_once_still_schedule_the_welcome(
-    engine: AsyncEngine, held: str
+    engine: AsyncEngine, held: str, notification_settings: SettingsFactory
 ) -> None:
     """One handler's transaction stays open after its writes while the other runs."""
     sessions = create_session_factory(engine)
-    handlers = alliance_handlers(AllianceReactions(MessageRenderer()))
+    handlers = alliance_handlers(reactions_for(notification_settings()))
     alliance_id = str(uuid.uuid4())
     first, second = (created(alliance_id), contacts(alliance_id, [GRETE, JOSEF]))
     if held == "contacts":
@@ -171,7 +170,12 @@ async def create_topics(bootstrap_servers: str, *names: str) -> None:
 
 
 def consumer_broker(
-    bootstrap_servers: str, sessions: Sessions, *, group: str, topics: list[str]
+    bootstrap_servers: str,
+    sessions: Sessions,
+    *,
+    group: str,
+    topics: list[str],
+    settings: SettingsFactory,
 ) -> tuple[KafkaBroker, ReliableConsumer]:
     """One notifications instance: a broker of its own with the alliance handlers."""
     broker = KafkaBroker(bootstrap_servers)
@@ -182,7 +186,7 @@ def consumer_broker(
     consumer = ReliableConsumer(
         name=group,
         sessions=sessions,
-        handlers=alliance_handlers(AllianceReactions(MessageRenderer())),
+        handlers=alliance_handlers(reactions_for(settings())),
         publish=no_dead_letters,
         metrics=ServiceMetrics(service="notifications"),
         retry_backoff_seconds=0.05,
@@ -203,7 +207,10 @@ def assigned_topics(broker: KafkaBroker) -> set[str]:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_two_consumers_in_one_group_schedule_every_welcome_exactly_once(
-    kafka: KafkaServer, database_url: str, engine: AsyncEngine
+    kafka: KafkaServer,
+    database_url: str,
+    engine: AsyncEngine,
+    notification_settings: SettingsFactory,
 ) -> None:
     prefix = f"race-{uuid.uuid4().hex[:8]}"
     alliance_topic, contacts_topic = f"{prefix}.alliance", f"{prefix}.alliance-contacts"
@@ -217,6 +224,7 @@ async def test_two_consumers_in_one_group_schedule_every_welcome_exactly_once(
             create_session_factory(each),
             group=group,
             topics=[alliance_topic, contacts_topic],
+            settings=notification_settings,
         )
         for each in engines
     ]

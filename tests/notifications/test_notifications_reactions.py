@@ -20,7 +20,6 @@ from sqlmodel import SQLModel, col
 import lobu.shared.inbox  # registers the inbox table with SQLModel.metadata
 import lobu.shared.outbox  # noqa: F401  # registers the outbox table with SQLModel.metadata
 from lobu.notifications.consumers import alliance_handlers
-from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import AllianceReplica, ContactsReplica, Delivery
 from lobu.notifications.service import AllianceReactions
 from lobu.shared import Envelope
@@ -37,6 +36,7 @@ from lobu.shared.contracts.directory import (
     ContactPerson,
 )
 from lobu.shared.database import create_engine, create_session_factory
+from tests.notifications.conftest import SERVICEBUERO, SettingsFactory, reactions_for
 
 pytestmark = pytest.mark.unit
 
@@ -65,9 +65,9 @@ async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
 
 
 @pytest.fixture
-def reactions() -> AllianceReactions:
+def reactions(notification_settings: SettingsFactory) -> AllianceReactions:
     """The handlers as main.py wires them."""
-    return AllianceReactions(MessageRenderer())
+    return reactions_for(notification_settings())
 
 
 # --- events, built as the directory publishes them -------------------------------------
@@ -158,9 +158,11 @@ async def deliver(sessions: Sessions, reactions: AllianceReactions, *envelopes: 
             await handler_for(reactions, envelope)(session, envelope)
 
 
-async def deliveries(sessions: Sessions) -> list[Delivery]:
+async def deliveries(sessions: Sessions, *, template: str = "welcome") -> list[Delivery]:
+    """The deliveries of one template (the welcome unless told), oldest first."""
     async with sessions() as session:
-        return list((await session.scalars(select(Delivery).order_by(col(Delivery.id)))).all())
+        query = select(Delivery).where(col(Delivery.template) == template)
+        return list((await session.scalars(query.order_by(col(Delivery.id)))).all())
 
 
 async def alliance_replica(sessions: Sessions) -> AllianceReplica | None:
@@ -202,10 +204,15 @@ def assert_welcome(
     assert row.body.startswith(f"Guten Tag {contact.name},\n")
     assert f"„{NAME}“ in {CITY}" in row.body
     assert "Mit freundlichen Grüßen" in row.body
-    if contact.role:
-        assert f"Ansprechperson ({contact.role})" in row.body
-    else:
-        assert "Ansprechperson\n" in row.body
+    role = f" ({contact.role})" if contact.role else ""
+    reason = f"weil Sie als Ansprechperson{role} für das Lokale Bündnis für Familie „{NAME}“"
+    assert reason in " ".join(row.body.split())
+    assert row.template == "welcome"
+    assert row.category == "transactional"
+    assert row.unsubscribe_url is None  # a welcome is transactional: always sent
+    assert row.html_body is not None
+    assert f"<p>Guten Tag {contact.name},</p>" in row.html_body
+    assert "http://directory.test/buendnisse/lokales-buendnis-fuer-familie-lueneburg" in row.body
 
 
 # --- the welcome join ------------------------------------------------------------------
@@ -543,3 +550,41 @@ async def test_a_republished_snapshot_refreshes_the_replica_without_a_welcome(
     assert replica.name == "Neu veröffentlicht"
     assert replica.version == 4
     assert await deliveries(sessions) == []
+
+
+# --- the routing table's other rows: the Servicebüro is told of entries and removals -----
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_servicebuero_is_told_of_a_new_alliance_once_with_an_unsubscribe_link(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    await deliver(sessions, reactions, created_event, created_event)
+
+    (row,) = await deliveries(sessions, template="alliance_entered")
+    assert row.recipient == SERVICEBUERO
+    assert row.event_id == created_event.id
+    assert row.category == "directory_changes"
+    assert row.status == "pending"
+    assert row.subject == f"Neu eingetragen: {NAME} ({CITY})"
+    assert row.unsubscribe_url is not None
+    assert row.unsubscribe_url.startswith("http://notifications.test/unsubscribe/")
+    assert row.unsubscribe_url in row.body
+    assert row.html_body is not None
+    assert row.unsubscribe_url in row.html_body
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_servicebuero_is_told_of_a_removal_but_not_of_one_never_seen(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    await deliver(sessions, reactions, created(), deleted(2))
+    await deliver(sessions, reactions, deleted(3, alliance_id="never-seen"))
+
+    (row,) = await deliveries(sessions, template="alliance_removed")
+    assert row.recipient == SERVICEBUERO
+    assert row.subject == f"Ausgetragen: {NAME} ({CITY})"
+    # The deletion cancels the contacts' mail, not the Servicebüro's notice of the entry.
+    (entered,) = await deliveries(sessions, template="alliance_entered")
+    assert entered.status == "pending"
