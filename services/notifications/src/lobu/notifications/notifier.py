@@ -24,6 +24,12 @@ from lobu.notifications.routing import CATEGORY_TITLES, REASONS, Route
 from lobu.shared import utc_now
 
 EMAIL = "email"
+# A delivery a transactional route of the same event may take the place of.
+REPLACEABLE = (
+    DeliveryStatus.PENDING.value,
+    DeliveryStatus.RETRYING.value,
+    DeliveryStatus.SUPPRESSED.value,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,13 @@ class Notifier:
                 col(Delivery.channel) == EMAIL,
             )
         )
-        if existing is not None:
+        replaceable = (
+            existing is not None
+            and route.transactional
+            and existing.category != route.category.value
+            and existing.status in REPLACEABLE
+        )
+        if existing is not None and not replaceable:
             return existing
         mode = await mode_of(session, address, route.category)
         merged = {**values, **recipient.values}
@@ -76,6 +88,11 @@ class Notifier:
             route.template, merged, reason=reason, unsubscribe_url=unsubscribe_url
         )
         suppressed = mode is DeliveryMode.OFF
+        if existing is not None:
+            # Two routes of one event reach the same address: one message, and it is
+            # the transactional one (a contact who is also the Servicebüro's mailbox).
+            await session.delete(existing)
+            await session.flush()
         delivery = Delivery(
             event_id=event_id,
             event_type=route.event_type,
