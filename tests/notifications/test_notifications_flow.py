@@ -248,6 +248,12 @@ async def test_duplicate_events_and_a_killed_consumer_give_one_mail_each(
     assert len(mails(sink, to=SERVICEBUERO)) == 1
     assert [d.status for d in await notifications.deliveries()] == ["sent", "sent"]
 
+    # Redelivered once more after the mails went out (a replay past the inbox).
+    await notifications.deliver(event, people)
+    clock.advance(3600)
+    await notifications.dispatcher(clock).send_due()
+    assert len(mails(sink)) == 2
+
 
 async def _no_dead_letters(topic: str, record: KafkaRecord) -> None:
     raise AssertionError(f"nothing should be dead-lettered ({topic})")
@@ -291,8 +297,8 @@ async def test_a_sender_killed_after_smtp_accepted_resends_once_with_the_same_me
 
     healthy = notifications.dispatcher(clock, sending_lease_seconds=300)
     await healthy.send_due()  # the lease has not run out: nobody sends it again yet
-    sent_to_grete = mails(sink, to=GRETE.email)
-    assert len(sent_to_grete) == 1 or first.recipient != GRETE.email
+    assert len(mails(sink, to=first.recipient)) == 1
+    assert [d.status for d in await notifications.deliveries(id=first.id)] == ["sending"]
 
     clock.advance(301)
     await healthy.send_due()
