@@ -73,7 +73,9 @@ async def test_created_alliance_is_published_keyed_by_id_and_its_contact_is_welc
     )
     assert len(mails) == 1
     assert "Willkommen" in str(mails[0]["Subject"])
-    body = mails[0].get_content()
+    plain = mails[0].get_body(preferencelist=("plain",))  # multipart/alternative
+    assert plain is not None
+    body = plain.get_content()
     assert "Jörg Weiß" in body
     assert str(alliance["name"]) in body
 
@@ -130,7 +132,12 @@ async def test_alliance_created_while_kafka_is_down_is_mailed_exactly_once_when_
         log = await client.get(
             "/deliveries", params={"alliance_id": alliance["id"]}, headers=platform.admin_headers
         )
-    assert [item["status"] for item in log.json()["items"]] == ["sent"]
+    # The contact's welcome, and the Servicebüro's notice of the new entry (routing table).
+    statuses = {item["template"]: item["status"] for item in log.json()["items"]}
+    assert statuses == {"welcome": "sent", "alliance_entered": "sent"}
+    assert [item["recipient"] for item in log.json()["items"] if item["template"] == "welcome"] == [
+        email
+    ]
 
 
 async def test_the_same_event_delivered_twice_sends_one_email(platform: Platform) -> None:

@@ -27,7 +27,14 @@ SERVICES = {
     ),
     "notifications": (
         "lobu.notifications:migrations",
-        {"alliance_replicas", "contacts_replicas", "deliveries"},
+        {
+            "alliance_replicas",
+            "contacts_replicas",
+            "deliveries",
+            "mail_recipients",
+            "preferences",
+            "digest_items",
+        },
     ),
     "surveys": (
         "lobu.surveys:migrations",

@@ -18,10 +18,10 @@ from fastapi import FastAPI
 
 from lobu.notifications.main import create_app
 from lobu.notifications.models import Delivery
-from lobu.notifications.settings import NotificationSettings
 from lobu.shared import utc_now
 from lobu.shared.auth import Role, create_token
 from lobu.shared.contracts.directory import ALLIANCE_CREATED
+from tests.notifications.conftest import SettingsFactory
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
 from tests.support.tokens import TEST_AUTH, TEST_JWT_SECRET
@@ -55,16 +55,10 @@ def database_url(postgres: PostgresServer) -> Iterator[str]:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def app(database_url: str) -> AsyncIterator[FastAPI]:
+async def app(database_url: str, notification_settings: SettingsFactory) -> AsyncIterator[FastAPI]:
     """The real app, started (migrations run, Kafka retried in the background), with rows."""
     application = create_app(
-        NotificationSettings(
-            database_url=database_url,
-            kafka_bootstrap_servers="127.0.0.1:1",
-            smtp_port=free_port(),
-            log_json=False,
-            **TEST_AUTH,
-        )
+        notification_settings(database_url=database_url, smtp_port=free_port())
     )
     async with application.router.lifespan_context(application):
         # Pending rows are due far in the future: the running dispatcher leaves them be.

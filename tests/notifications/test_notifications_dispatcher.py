@@ -6,22 +6,25 @@ import asyncio
 import email
 import email.policy
 import hashlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel, col
 
 import lobu.notifications.models  # noqa: F401  # registers the tables with SQLModel.metadata
-from lobu.notifications.dispatcher import DeliveryDispatcher
-from lobu.notifications.mailer import SmtpMailer
+from lobu.notifications.dispatcher import DeliveryDispatcher, DeliveryMetrics
+from lobu.notifications.mailer import OutgoingMail, SmtpMailer
+from lobu.notifications.main import create_metrics
 from lobu.notifications.models import Delivery
 from lobu.notifications.settings import NotificationSettings
 from lobu.shared import as_utc, utc_now
@@ -61,14 +64,10 @@ def registry() -> CollectorRegistry:
 
 
 @pytest.fixture
-def outcomes(registry: CollectorRegistry) -> Counter:
-    """The counter main.py hands the dispatcher."""
-    return Counter(
-        "lobu_notifications_deliveries_total",
-        "Delivery attempts by outcome (sent, retried, failed).",
-        ["status"],
-        registry=registry,
-    )
+def outcomes(registry: CollectorRegistry) -> DeliveryMetrics:
+    """The metrics main.py hands the dispatcher, in a registry of the test's own."""
+    runtime = SimpleNamespace(metrics=SimpleNamespace(registry=registry))
+    return create_metrics(runtime)  # type: ignore[arg-type]
 
 
 def database_url(tmp_path: Path) -> str:
@@ -76,22 +75,30 @@ def database_url(tmp_path: Path) -> str:
 
 
 def dispatcher_for(
-    sessions: Sessions, outcomes: Counter, *, smtp_port: int, tmp_path: Path
+    sessions: Sessions,
+    outcomes: DeliveryMetrics,
+    *,
+    smtp_port: int,
+    tmp_path: Path,
+    **options: Any,
 ) -> DeliveryDispatcher:
     settings = NotificationSettings(
         smtp_port=smtp_port, database_url=database_url(tmp_path), **TEST_AUTH
     )
     return DeliveryDispatcher(
         sessions,
-        SmtpMailer(settings),
-        outcomes=outcomes,
+        options.pop("mailer", None) or SmtpMailer(settings),
+        metrics=outcomes,
         max_attempts=MAX_ATTEMPTS,
         poll_seconds=0.05,
+        **options,
     )
 
 
 def count(registry: CollectorRegistry, status: str) -> float:
-    value = registry.get_sample_value("lobu_notifications_deliveries_total", {"status": status})
+    value = registry.get_sample_value(
+        "lobu_notifications_deliveries_total", {"channel": "email", "status": status}
+    )
     return value or 0.0
 
 
@@ -138,7 +145,7 @@ def read_mail(path: Path) -> EmailMessage:
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_pending_delivery_is_sent_as_utf8_mail_and_marked_sent(
     sessions: Sessions,
-    outcomes: Counter,
+    outcomes: DeliveryMetrics,
     registry: CollectorRegistry,
     mail_sink: MailSink,
     tmp_path: Path,
@@ -155,7 +162,7 @@ async def test_a_pending_delivery_is_sent_as_utf8_mail_and_marked_sent(
     assert message["X-Lobu-Envelope-To"] == "grete.mueller@example.org"
     assert message["Subject"] == SUBJECT
     assert "Servicebüro" in message["From"]
-    assert message.get_content_type() == "text/plain"
+    assert message.get_content_type() == "text/plain"  # a delivery without an HTML part
     assert message.get_content_charset() == "utf-8"
     assert "Mit freundlichen Grüßen".encode() in path.read_bytes()  # 8-bit UTF-8 on the wire
     assert message.get_content().replace("\r\n", "\n") == BODY  # SMTP lines end in CRLF
@@ -180,7 +187,7 @@ async def test_a_pending_delivery_is_sent_as_utf8_mail_and_marked_sent(
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_sent_delivery_is_not_sent_again(
     sessions: Sessions,
-    outcomes: Counter,
+    outcomes: DeliveryMetrics,
     registry: CollectorRegistry,
     mail_sink: MailSink,
     tmp_path: Path,
@@ -199,7 +206,7 @@ async def test_a_sent_delivery_is_not_sent_again(
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_several_due_deliveries_are_sent_in_one_round(
-    sessions: Sessions, outcomes: Counter, mail_sink: MailSink, tmp_path: Path
+    sessions: Sessions, outcomes: DeliveryMetrics, mail_sink: MailSink, tmp_path: Path
 ) -> None:
     dispatcher = dispatcher_for(sessions, outcomes, smtp_port=mail_sink.port, tmp_path=tmp_path)
     recipients = ["a@example.org", "b@example.org", "c@example.org"]
@@ -219,7 +226,7 @@ async def test_several_due_deliveries_are_sent_in_one_round(
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_an_unreachable_smtp_server_means_retries_with_backoff_then_failed(
-    sessions: Sessions, outcomes: Counter, registry: CollectorRegistry, tmp_path: Path
+    sessions: Sessions, outcomes: DeliveryMetrics, registry: CollectorRegistry, tmp_path: Path
 ) -> None:
     dispatcher = dispatcher_for(sessions, outcomes, smtp_port=free_port(), tmp_path=tmp_path)
     delivery_id = await add_delivery(sessions)
@@ -229,7 +236,7 @@ async def test_an_unreachable_smtp_server_means_retries_with_backoff_then_failed
         assert await dispatcher.send_due() == 1
 
         delivery = await load(sessions, delivery_id)
-        assert delivery.status == "pending"
+        assert delivery.status == "retrying"
         assert delivery.attempts == attempt
         assert delivery.last_error
         assert delivery.sent_at is None
@@ -257,7 +264,7 @@ async def test_an_unreachable_smtp_server_means_retries_with_backoff_then_failed
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_delivery_that_failed_once_is_sent_when_smtp_is_back(
     sessions: Sessions,
-    outcomes: Counter,
+    outcomes: DeliveryMetrics,
     registry: CollectorRegistry,
     mail_sink: MailSink,
     tmp_path: Path,
@@ -287,18 +294,16 @@ class InterruptedMailer(SmtpMailer):
         super().__init__(settings)
         self.calls = 0
 
-    async def send(self, *, recipient: str, subject: str, body: str, idempotency_key: str) -> None:
+    async def send(self, mail: OutgoingMail) -> None:
         self.calls += 1
         if self.calls > 1:
             raise asyncio.CancelledError
-        await super().send(
-            recipient=recipient, subject=subject, body=body, idempotency_key=idempotency_key
-        )
+        await super().send(mail)
 
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_mail_accepted_before_the_round_is_interrupted_stays_marked_sent(
-    sessions: Sessions, outcomes: Counter, mail_sink: MailSink, tmp_path: Path
+    sessions: Sessions, outcomes: DeliveryMetrics, mail_sink: MailSink, tmp_path: Path
 ) -> None:
     settings = NotificationSettings(
         smtp_port=mail_sink.port, database_url=database_url(tmp_path), **TEST_AUTH
@@ -308,9 +313,10 @@ async def test_a_mail_accepted_before_the_round_is_interrupted_stays_marked_sent
     interrupted = DeliveryDispatcher(
         sessions,
         InterruptedMailer(settings),
-        outcomes=outcomes,
+        metrics=outcomes,
         max_attempts=MAX_ATTEMPTS,
         poll_seconds=0.05,
+        concurrency=1,
     )
 
     with pytest.raises(asyncio.CancelledError):
@@ -322,7 +328,7 @@ async def test_a_mail_accepted_before_the_round_is_interrupted_stays_marked_sent
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_background_loop_sends_what_is_due_and_stops(
-    sessions: Sessions, outcomes: Counter, mail_sink: MailSink, tmp_path: Path
+    sessions: Sessions, outcomes: DeliveryMetrics, mail_sink: MailSink, tmp_path: Path
 ) -> None:
     dispatcher = dispatcher_for(sessions, outcomes, smtp_port=mail_sink.port, tmp_path=tmp_path)
     delivery_id = await add_delivery(sessions)
@@ -341,3 +347,67 @@ async def test_the_background_loop_sends_what_is_due_and_stops(
     async with sessions() as session:
         statuses = (await session.scalars(select(col(Delivery.status)))).all()
     assert statuses == ["sent"]
+
+
+# --- SMTP errors carry addresses: none of them reaches the log (issue 6, defect 9) -----
+
+
+class RefusingHandler:
+    """aiosmtpd handler: refuses every recipient, naming the address as real relays do."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    async def handle_RCPT(  # noqa: N802
+        self, _server: Any, _session: Any, _envelope: Any, address: str, _options: Any
+    ) -> str:
+        return f"{self.code} 5.1.1 <{address}>: Recipient address rejected: User unknown"
+
+
+@pytest.fixture(params=[550, 450], ids=["permanent", "temporary"])
+def refusing_sink(request: pytest.FixtureRequest) -> Iterator[tuple[int, int]]:
+    """An SMTP server on a free port that refuses every recipient; (port, code)."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(RefusingHandler(request.param), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, request.param
+    controller.stop()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_refused_recipient_is_recorded_and_logged_without_any_address(
+    sessions: Sessions,
+    outcomes: DeliveryMetrics,
+    refusing_sink: tuple[int, int],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port, code = refusing_sink
+    dispatcher = dispatcher_for(sessions, outcomes, smtp_port=port, tmp_path=tmp_path)
+    delivery_id = await add_delivery(sessions, recipient="josef.oeztuerk@example.org")
+    caplog.set_level(logging.INFO)
+
+    for _ in range(MAX_ATTEMPTS):
+        await make_due(sessions, delivery_id)
+        await dispatcher.send_due()
+
+    delivery = await load(sessions, delivery_id)
+    assert delivery.status == "failed"
+    # A permanent refusal (5xx) is not tried again; a temporary one (4xx) is.
+    assert delivery.attempts == (1 if code >= 500 else MAX_ATTEMPTS)
+    assert delivery.last_error is not None
+    assert "SMTPRecipientsRefused" in delivery.last_error
+    assert str(code) in delivery.last_error
+    assert "@" not in delivery.last_error
+    assert "oeztuerk" not in delivery.last_error
+    # What this process logs; "mail.log" is the refusing test server's own log.
+    logged = "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}"
+        for record in caplog.records
+        if record.name != "mail.log"
+    )
+    assert "delivery" in logged
+    assert "oeztuerk" not in logged
+    assert "@example.org" not in logged

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel, col
 
 import lobu.shared.inbox  # registers the inbox table with SQLModel.metadata
 import lobu.shared.outbox  # noqa: F401  # registers the outbox table with SQLModel.metadata
 from lobu.notifications.consumers import alliance_handlers
-from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import AllianceReplica, ContactsReplica, Delivery
 from lobu.notifications.service import AllianceReactions
 from lobu.shared import Envelope
@@ -37,6 +36,7 @@ from lobu.shared.contracts.directory import (
     ContactPerson,
 )
 from lobu.shared.database import create_engine, create_session_factory
+from tests.notifications.conftest import SERVICEBUERO, SettingsFactory, reactions_for
 
 pytestmark = pytest.mark.unit
 
@@ -65,9 +65,9 @@ async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
 
 
 @pytest.fixture
-def reactions() -> AllianceReactions:
+def reactions(notification_settings: SettingsFactory) -> AllianceReactions:
     """The handlers as main.py wires them."""
-    return AllianceReactions(MessageRenderer())
+    return reactions_for(notification_settings())
 
 
 # --- events, built as the directory publishes them -------------------------------------
@@ -158,9 +158,11 @@ async def deliver(sessions: Sessions, reactions: AllianceReactions, *envelopes: 
             await handler_for(reactions, envelope)(session, envelope)
 
 
-async def deliveries(sessions: Sessions) -> list[Delivery]:
+async def deliveries(sessions: Sessions, *, template: str = "welcome") -> list[Delivery]:
+    """The deliveries of one template (the welcome unless told), oldest first."""
     async with sessions() as session:
-        return list((await session.scalars(select(Delivery).order_by(col(Delivery.id)))).all())
+        query = select(Delivery).where(col(Delivery.template) == template)
+        return list((await session.scalars(query.order_by(col(Delivery.id)))).all())
 
 
 async def alliance_replica(sessions: Sessions) -> AllianceReplica | None:
@@ -173,18 +175,28 @@ async def contacts_replica(sessions: Sessions) -> ContactsReplica | None:
         return await session.get(ContactsReplica, ALLIANCE_ID)
 
 
+async def mark_sent(sessions: Sessions) -> None:
+    """What the dispatcher does once the SMTP server accepted every pending mail."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Delivery).where(col(Delivery.status) == "pending").values(status="sent")
+        )
+
+
 def by_recipient(rows: list[Delivery]) -> dict[str, Delivery]:
     return {row.recipient: row for row in rows}
 
 
-def assert_welcome(row: Delivery, *, created_event: Envelope, contact: ContactPerson) -> None:
+def assert_welcome(
+    row: Delivery, *, created_event: Envelope, contact: ContactPerson, status: str = "pending"
+) -> None:
     """A pending welcome to `contact`, in German, naming the contact and the alliance."""
     assert row.event_id == created_event.id
     assert row.event_type == ALLIANCE_CREATED
     assert row.alliance_id == ALLIANCE_ID
     assert row.channel == "email"
     assert row.recipient == contact.email.lower()
-    assert row.status == "pending"
+    assert row.status == status
     assert row.attempts == 0
     assert row.sent_at is None
     assert row.last_error is None
@@ -192,10 +204,15 @@ def assert_welcome(row: Delivery, *, created_event: Envelope, contact: ContactPe
     assert row.body.startswith(f"Guten Tag {contact.name},\n")
     assert f"„{NAME}“ in {CITY}" in row.body
     assert "Mit freundlichen Grüßen" in row.body
-    if contact.role:
-        assert f"Ansprechperson ({contact.role})" in row.body
-    else:
-        assert "Ansprechperson\n" in row.body
+    role = f" ({contact.role})" if contact.role else ""
+    reason = f"weil Sie als Ansprechperson{role} für das Lokale Bündnis für Familie „{NAME}“"
+    assert reason in " ".join(row.body.split())
+    assert row.template == "welcome"
+    assert row.category == "transactional"
+    assert row.unsubscribe_url is None  # a welcome is transactional: always sent
+    assert row.html_body is not None
+    assert f"<p>Guten Tag {contact.name},</p>" in row.html_body
+    assert "http://directory.test/buendnisse/lokales-buendnis-fuer-familie-lueneburg" in row.body
 
 
 # --- the welcome join ------------------------------------------------------------------
@@ -251,6 +268,7 @@ async def test_the_welcome_is_scheduled_only_once_however_often_the_join_runs(
     created_event = created()
     await deliver(sessions, reactions, created_event, contacts(1, [GRETE]))
     assert len(await deliveries(sessions)) == 1
+    await mark_sent(sessions)  # the welcome went out: later contacts get none
 
     newcomer = ContactPerson(name="Anna Weiß", email="anna.weiss@example.org")
     await deliver(
@@ -264,7 +282,7 @@ async def test_the_welcome_is_scheduled_only_once_however_often_the_join_runs(
 
     rows = await deliveries(sessions)
     assert [row.recipient for row in rows] == ["grete.mueller@example.org"]
-    assert_welcome(rows[0], created_event=created_event, contact=GRETE)
+    assert_welcome(rows[0], created_event=created_event, contact=GRETE, status="sent")
     stored = await contacts_replica(sessions)
     assert stored is not None
     assert stored.version == 3
@@ -320,8 +338,73 @@ async def test_an_alliance_created_without_contacts_welcomes_its_first_contacts(
     await deliver(sessions, reactions, updated(2), contacts(2, [GRETE]))
 
     assert [row.recipient for row in await deliveries(sessions)] == ["grete.mueller@example.org"]
+    await mark_sent(sessions)
     await deliver(sessions, reactions, updated(3), contacts(3, [GRETE, JOSEF]))
     assert len(await deliveries(sessions)) == 1  # later contacts get no second welcome
+
+
+# --- a change of contacts before the welcome went out (issue 6, defect 12) ---------------
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_removed_contact_gets_no_pending_welcome(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    await deliver(sessions, reactions, created_event, contacts(1, [GRETE, JOSEF]))
+
+    await deliver(sessions, reactions, contacts(2, [GRETE]))  # Josef was removed
+
+    rows = by_recipient(await deliveries(sessions))
+    assert rows["grete.mueller@example.org"].status == "pending"
+    assert rows["josef.oeztuerk@example.org"].status == "cancelled"
+    assert rows["josef.oeztuerk@example.org"].last_error == "no longer a contact of the alliance"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_contact_added_while_the_welcome_is_still_due_is_welcomed_too(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    anna = ContactPerson(name="Anna Weiß", email="anna.weiss@example.org")
+    await deliver(sessions, reactions, created_event, contacts(1, [JOSEF]))
+
+    # Josef is replaced by Anna before his welcome went out: she is welcomed instead.
+    await deliver(sessions, reactions, contacts(2, [anna]))
+
+    rows = by_recipient(await deliveries(sessions))
+    assert rows["josef.oeztuerk@example.org"].status == "cancelled"
+    assert_welcome(rows["anna.weiss@example.org"], created_event=created_event, contact=anna)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_contact_removed_and_added_again_gets_the_welcome_back(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    await deliver(sessions, reactions, created_event, contacts(1, [GRETE, JOSEF]))
+
+    await deliver(sessions, reactions, contacts(2, [GRETE]), contacts(3, [GRETE, JOSEF]))
+
+    rows = by_recipient(await deliveries(sessions))
+    assert [row.status for row in rows.values()] == ["pending", "pending"]
+    assert rows["josef.oeztuerk@example.org"].last_error is None
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_contact_added_after_the_welcome_went_out_gets_none(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    await deliver(sessions, reactions, created_event, contacts(1, [GRETE, JOSEF]))
+    await mark_sent(sessions)
+
+    anna = ContactPerson(name="Anna Weiß", email="anna.weiss@example.org")
+    await deliver(sessions, reactions, contacts(2, [anna]))
+
+    rows = by_recipient(await deliveries(sessions))
+    assert sorted(rows) == ["grete.mueller@example.org", "josef.oeztuerk@example.org"]
+    assert {row.status for row in rows.values()} == {"sent"}  # sent mail is not undone
 
 
 # --- replicas: stale versions, deletion ------------------------------------------------
@@ -467,3 +550,41 @@ async def test_a_republished_snapshot_refreshes_the_replica_without_a_welcome(
     assert replica.name == "Neu veröffentlicht"
     assert replica.version == 4
     assert await deliveries(sessions) == []
+
+
+# --- the routing table's other rows: the Servicebüro is told of entries and removals -----
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_servicebuero_is_told_of_a_new_alliance_once_with_an_unsubscribe_link(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    created_event = created()
+    await deliver(sessions, reactions, created_event, created_event)
+
+    (row,) = await deliveries(sessions, template="alliance_entered")
+    assert row.recipient == SERVICEBUERO
+    assert row.event_id == created_event.id
+    assert row.category == "directory_changes"
+    assert row.status == "pending"
+    assert row.subject == f"Neu eingetragen: {NAME} ({CITY})"
+    assert row.unsubscribe_url is not None
+    assert row.unsubscribe_url.startswith("http://notifications.test/unsubscribe/")
+    assert row.unsubscribe_url in row.body
+    assert row.html_body is not None
+    assert row.unsubscribe_url in row.html_body
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_servicebuero_is_told_of_a_removal_but_not_of_one_never_seen(
+    sessions: Sessions, reactions: AllianceReactions
+) -> None:
+    await deliver(sessions, reactions, created(), deleted(2))
+    await deliver(sessions, reactions, deleted(3, alliance_id="never-seen"))
+
+    (row,) = await deliveries(sessions, template="alliance_removed")
+    assert row.recipient == SERVICEBUERO
+    assert row.subject == f"Ausgetragen: {NAME} ({CITY})"
+    # The deletion cancels the contacts' mail, not the Servicebüro's notice of the entry.
+    (entered,) = await deliveries(sessions, template="alliance_entered")
+    assert entered.status == "pending"

@@ -1,9 +1,17 @@
-"""Sends pending deliveries, with retries and back-off; a delivery is an outbox for email.
+"""Sends due deliveries, with retries and back-off; a delivery is an outbox for email.
 
-The consumer only writes `pending` deliveries (in the transaction of the event); this
-task sends them and records the outcome. A delivery is marked sent (and committed)
-right after the SMTP server accepted it; only a crash between those two steps could
-send it twice, and its Message-ID lets the receiver recognise the copy.
+The consumers only write deliveries (in the transaction of the event); this task
+sends them, so SMTP being slow or down never holds up a consumer. Each round:
+
+1. claim up to `concurrency` due deliveries in one short transaction (compare-and-set
+   to `sending`, with a lease), suppressing those whose recipient has opted out since;
+2. send them at once, no transaction open while SMTP talks;
+3. record each outcome in its own transaction: sent, retrying (after a back-off), or
+   failed (attempts used up, or a permanent 5xx refusal).
+
+A delivery is marked sent right after the SMTP server accepted it; only a crash
+between those two steps leaves it `sending`, and once its lease ends it is sent again
+with the same Message-ID, so the receiver can recognise the copy.
 """
 
 from __future__ import annotations
@@ -11,39 +19,78 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from prometheus_client import Counter
-from sqlalchemy import select
+from prometheus_client import Counter, Gauge
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from lobu.notifications.mailer import SmtpMailer
-from lobu.notifications.models import Delivery, DeliveryStatus
-from lobu.shared import utc_now
+from lobu.notifications import smtp_errors
+from lobu.notifications.digest import DigestComposer
+from lobu.notifications.mailer import MailerProto, OutgoingMail
+from lobu.notifications.models import DUE_STATUSES, Delivery, DeliveryStatus
+from lobu.notifications.preferences import DeliveryMode, mode_of
+from lobu.notifications.routing import Category
+from lobu.shared import as_utc, utc_now
 
 logger = logging.getLogger(__name__)
 
+Clock = Callable[[], datetime]
+MAX_BACKOFF_SECONDS = 3600
+
+
+def backoff_seconds(attempts: int) -> int:
+    """Wait before attempt `attempts + 1`: 1, 2, 4, ... seconds, at most an hour."""
+    return int(min(2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
+
+
+@dataclass(frozen=True)
+class DeliveryMetrics:
+    """The dispatcher's metrics (created in main.py, in the service's registry)."""
+
+    outcomes: Counter  # channel, status: sent, retried, failed, suppressed
+    by_status: Gauge  # channel, status: deliveries in the log now
+    retry_backlog: Gauge  # channel: deliveries waiting for another attempt
+    oldest_pending_age: Gauge  # channel: seconds the oldest unsent delivery has waited
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    attempts: int
+    mail: OutgoingMail
+
 
 class DeliveryDispatcher:
-    """Works through pending deliveries in the background, one transaction each."""
+    """Works through due deliveries in the background with bounded concurrency."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        mailer: SmtpMailer,
+        mailer: MailerProto,
         *,
-        outcomes: Counter,
+        metrics: DeliveryMetrics,
         max_attempts: int,
         poll_seconds: float,
+        concurrency: int = 4,
+        sending_lease_seconds: float = 300.0,
+        digests: DigestComposer | None = None,
+        clock: Clock = utc_now,
         batch_size: int = 20,
         stop_grace_seconds: float = 15.0,
     ) -> None:
         self._sessions = sessions
         self._mailer = mailer
-        self._outcomes = outcomes
+        self._metrics = metrics
         self._max_attempts = max_attempts
         self._poll_seconds = poll_seconds
+        self._concurrency = concurrency
+        self._lease = timedelta(seconds=sending_lease_seconds)
+        self._digests = digests
+        self._clock = clock
         self._batch_size = batch_size
         self._stop_grace_seconds = stop_grace_seconds
         self._stopping = asyncio.Event()
@@ -55,7 +102,7 @@ class DeliveryDispatcher:
         self._task = asyncio.create_task(self._run(), name="delivery-dispatcher")
 
     async def stop(self) -> None:
-        """Finish the message in flight (within a grace period), then stop."""
+        """Finish the messages in flight (within a grace period), then stop."""
         if self._task is None:
             return
         self._stopping.set()
@@ -69,61 +116,176 @@ class DeliveryDispatcher:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            sent = 0
             try:
+                if self._digests is not None:
+                    await self._digests.compose_due(self._clock())
                 sent = await self.send_due()
-            except Exception:
-                logger.exception("delivery round failed")
-                sent = 0
+                await self.refresh_metrics()
+            except Exception as error:
+                # No traceback: its frames' text may hold a recipient (issue 6, defect 9).
+                logger.error("delivery round failed: %s", smtp_errors.describe(error))
             if sent == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._poll_seconds)
 
     async def send_due(self) -> int:
-        """Try up to a batch of deliveries that are due now; return how many were tried.
-
-        Each delivery is claimed, sent and marked in its own transaction, so a mail the
-        SMTP server accepted stays marked sent even if a later one is interrupted.
-        """
+        """Try the deliveries that are due now, a few at once; return how many were tried."""
         tried = 0
         while tried < self._batch_size and not self._stopping.is_set():
-            async with self._sessions() as session, session.begin():
-                delivery = await session.scalar(
-                    select(Delivery)
-                    .where(
-                        col(Delivery.status) == DeliveryStatus.PENDING.value,
-                        col(Delivery.next_attempt_at) <= utc_now(),
-                    )
-                    .order_by(col(Delivery.id))
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                )
-                if delivery is None:
-                    break
-                outcome = await self._attempt(delivery)
-            self._outcomes.labels(outcome).inc()  # counted once the outcome is committed
-            tried += 1
+            claimed = await self._claim(min(self._concurrency, self._batch_size - tried))
+            if not claimed:
+                break
+            await asyncio.gather(*(self._send(each) for each in claimed))
+            tried += len(claimed)
         return tried
 
-    async def _attempt(self, delivery: Delivery) -> str:
-        delivery.attempts += 1
+    async def _claim(self, limit: int) -> list[_Claimed]:
+        now = self._clock()
+        due = or_(
+            and_(col(Delivery.status).in_(DUE_STATUSES), col(Delivery.next_attempt_at) <= now),
+            # Claimed by a process that died before recording the outcome.
+            and_(
+                col(Delivery.status) == DeliveryStatus.SENDING.value,
+                col(Delivery.next_attempt_at) <= now,
+            ),
+        )
+        claimed: list[_Claimed] = []
+        async with self._sessions() as session, session.begin():
+            candidates = (
+                await session.scalars(
+                    select(Delivery)
+                    .where(due)
+                    .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for delivery in candidates:
+                if await self._opted_out(session, delivery):
+                    delivery.status = DeliveryStatus.SUPPRESSED.value
+                    delivery.last_error = "unsubscribed before it was sent"
+                    self._metrics.outcomes.labels(delivery.channel, "suppressed").inc()
+                    continue
+                # Compare-and-set: on SQLite (no row locks) a second dispatcher loses here.
+                result = await session.execute(
+                    update(Delivery)
+                    .where(
+                        col(Delivery.id) == delivery.id,
+                        col(Delivery.status) == delivery.status,
+                        col(Delivery.attempts) == delivery.attempts,
+                    )
+                    .values(
+                        status=DeliveryStatus.SENDING.value,
+                        attempts=delivery.attempts + 1,
+                        next_attempt_at=now + self._lease,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if getattr(result, "rowcount", 0) != 1 or delivery.id is None:
+                    continue
+                claimed.append(
+                    _Claimed(
+                        id=delivery.id,
+                        attempts=delivery.attempts + 1,
+                        mail=OutgoingMail(
+                            recipient=delivery.recipient,
+                            subject=delivery.subject,
+                            text=delivery.body,
+                            html=delivery.html_body,
+                            idempotency_key=f"{delivery.event_id}:{delivery.recipient}",
+                            unsubscribe_url=delivery.unsubscribe_url,
+                        ),
+                    )
+                )
+        return claimed
+
+    async def _opted_out(self, session: AsyncSession, delivery: Delivery) -> bool:
         try:
-            await self._mailer.send(
-                recipient=delivery.recipient,
-                subject=delivery.subject,
-                body=delivery.body,
-                idempotency_key=f"{delivery.event_id}:{delivery.recipient}",
-            )
+            category = Category(delivery.category)
+        except ValueError:
+            return False
+        return await mode_of(session, delivery.recipient, category) is DeliveryMode.OFF
+
+    async def _send(self, claimed: _Claimed) -> None:
+        try:
+            await self._mailer.send(claimed.mail)
         except Exception as error:
-            delivery.last_error = f"{error.__class__.__name__}: {error}"[:2000]
-            if delivery.attempts >= self._max_attempts:
-                delivery.status = DeliveryStatus.FAILED.value
-                logger.error("giving up on delivery %s: %s", delivery.id, delivery.last_error)
-                return DeliveryStatus.FAILED.value
-            backoff = min(2 ** (delivery.attempts - 1), 300)
-            delivery.next_attempt_at = utc_now() + timedelta(seconds=backoff)
-            logger.warning("delivery %s failed, retry in %d s", delivery.id, backoff)
-            return "retried"
-        delivery.status = DeliveryStatus.SENT.value
-        delivery.sent_at = utc_now()
-        delivery.last_error = None
-        return DeliveryStatus.SENT.value
+            await self._record_failure(claimed, error)
+            return
+        await self._record(
+            claimed,
+            status=DeliveryStatus.SENT,
+            values={"sent_at": self._clock(), "last_error": None},
+        )
+        self._metrics.outcomes.labels("email", "sent").inc()
+
+    async def _record_failure(self, claimed: _Claimed, error: Exception) -> None:
+        # Never the error's text: SMTP replies name the recipient (issue 6, defect 9).
+        description = smtp_errors.describe(error)
+        if claimed.attempts >= self._max_attempts or smtp_errors.is_permanent(error):
+            await self._record(
+                claimed, status=DeliveryStatus.FAILED, values={"last_error": description}
+            )
+            logger.error("giving up on delivery %s: %s", claimed.id, description)
+            self._metrics.outcomes.labels("email", "failed").inc()
+            return
+        wait = backoff_seconds(claimed.attempts)
+        await self._record(
+            claimed,
+            status=DeliveryStatus.RETRYING,
+            values={
+                "last_error": description,
+                "next_attempt_at": self._clock() + timedelta(seconds=wait),
+            },
+        )
+        logger.warning("delivery %s failed (%s), retry in %d s", claimed.id, description, wait)
+        self._metrics.outcomes.labels("email", "retried").inc()
+
+    async def _record(
+        self, claimed: _Claimed, *, status: DeliveryStatus, values: dict[str, object]
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Delivery)
+                .where(
+                    col(Delivery.id) == claimed.id,
+                    col(Delivery.status) == DeliveryStatus.SENDING.value,
+                    col(Delivery.attempts) == claimed.attempts,
+                )
+                .values(status=status.value, **values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def refresh_metrics(self) -> None:
+        """Set the gauges from the delivery log: counts by status, backlog, oldest age."""
+        async with self._sessions() as session:
+            counts = (
+                await session.execute(
+                    select(col(Delivery.channel), col(Delivery.status), func.count()).group_by(
+                        col(Delivery.channel), col(Delivery.status)
+                    )
+                )
+            ).all()
+            oldest = (
+                await session.execute(
+                    select(col(Delivery.channel), func.min(col(Delivery.created_at)))
+                    .where(col(Delivery.status).in_([*DUE_STATUSES, DeliveryStatus.SENDING.value]))
+                    .group_by(col(Delivery.channel))
+                )
+            ).all()
+        now = self._clock()
+        channels = {"email"} | {str(channel) for channel, _, _ in counts}
+        for channel in channels:
+            for each in DeliveryStatus:
+                self._metrics.by_status.labels(channel, each.value).set(0)
+            self._metrics.retry_backlog.labels(channel).set(0)
+            self._metrics.oldest_pending_age.labels(channel).set(0)
+        for channel, status, number in counts:
+            self._metrics.by_status.labels(channel, status).set(number)
+            if status == DeliveryStatus.RETRYING.value:
+                self._metrics.retry_backlog.labels(channel).set(number)
+        for channel, created_at in oldest:
+            if created_at is not None:
+                age = (now - as_utc(created_at)).total_seconds()
+                self._metrics.oldest_pending_age.labels(channel).set(max(age, 0.0))

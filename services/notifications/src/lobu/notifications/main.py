@@ -3,16 +3,51 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from lobu.notifications.api import router as deliveries_router
 from lobu.notifications.consumers import subscribe_to_alliances
-from lobu.notifications.dispatcher import DeliveryDispatcher
+from lobu.notifications.digest import DigestComposer
+from lobu.notifications.dispatcher import DeliveryDispatcher, DeliveryMetrics
 from lobu.notifications.mailer import SmtpMailer
 from lobu.notifications.messages import MessageRenderer
+from lobu.notifications.notifier import Notifier
+from lobu.notifications.pages import router as pages_router
+from lobu.notifications.preferences import UnsubscribeLinks
 from lobu.notifications.service import AllianceReactions
 from lobu.notifications.settings import NotificationSettings
 from lobu.shared import ServiceRuntime, create_service_app
+
+
+def create_metrics(runtime: ServiceRuntime) -> DeliveryMetrics:
+    """The delivery metrics, in the service's registry (scraped on /metrics)."""
+    registry = runtime.metrics.registry
+    return DeliveryMetrics(
+        outcomes=Counter(
+            "lobu_notifications_deliveries_total",
+            "Delivery attempts by channel and outcome (sent, retried, failed, suppressed).",
+            ["channel", "status"],
+            registry=registry,
+        ),
+        by_status=Gauge(
+            "lobu_notifications_deliveries_by_status",
+            "Deliveries in the log by channel and status (suppressed ones among them).",
+            ["channel", "status"],
+            registry=registry,
+        ),
+        retry_backlog=Gauge(
+            "lobu_notifications_retry_backlog",
+            "Deliveries waiting for another attempt after a failure.",
+            ["channel"],
+            registry=registry,
+        ),
+        oldest_pending_age=Gauge(
+            "lobu_notifications_oldest_pending_age_seconds",
+            "Seconds the oldest delivery not yet sent (pending, retrying, sending) has waited.",
+            ["channel"],
+            registry=registry,
+        ),
+    )
 
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
@@ -21,25 +56,41 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime.create(
         settings, service="notifications", migrations="lobu.notifications:migrations"
     )
-    subscribe_to_alliances(runtime, AllianceReactions(MessageRenderer()))
-    outcomes = Counter(
-        "lobu_notifications_deliveries_total",
-        "Delivery attempts by outcome (sent, retried, failed).",
-        ["status"],
-        registry=runtime.metrics.registry,
+    renderer = MessageRenderer()
+    links = UnsubscribeLinks(
+        secret=settings.unsubscribe_secret, public_base_url=settings.public_base_url
+    )
+    subscribe_to_alliances(
+        runtime,
+        AllianceReactions(
+            Notifier(renderer, links),
+            servicebuero_address=settings.servicebuero_address,
+            directory_url=settings.directory_public_url,
+        ),
     )
     dispatcher = DeliveryDispatcher(
         runtime.sessions,
         SmtpMailer(settings),
-        outcomes=outcomes,
+        metrics=create_metrics(runtime),
         max_attempts=settings.delivery_max_attempts,
         poll_seconds=settings.delivery_poll_seconds,
+        concurrency=settings.delivery_concurrency,
+        sending_lease_seconds=settings.delivery_sending_lease_seconds,
+        digests=DigestComposer(
+            runtime.sessions,
+            renderer,
+            links,
+            hour=settings.digest_hour,
+            timezone=settings.digest_timezone,
+        ),
     )
-    return create_service_app(
+    app = create_service_app(
         runtime,
         title="lobu notifications",
         description="Email delivery for facts from every lobu service.",
-        routers=[deliveries_router],
+        routers=[deliveries_router, pages_router],
         on_start=[dispatcher.start],
         on_stop=[dispatcher.stop],
     )
+    app.state.unsubscribe_links = links
+    return app

@@ -1,42 +1,57 @@
-"""The emails notifications writes, rendered from Jinja2 templates (German, plain text)."""
+"""The mails notifications writes: German Jinja2 templates, a text and an HTML part each.
+
+`templates/mail/<name>.subject.txt`, `<name>.txt` and `<name>.html`; every part ends
+in a footer that says why the mail came (`reason`) and, for mail a recipient may opt
+out of, the link to their preferences (`unsubscribe_url`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 
 @dataclass(frozen=True)
-class MessageText:
-    """Subject and body of one email."""
+class RenderedMail:
+    """Subject and both parts of one mail."""
 
     subject: str
-    body: str
+    text: str
+    html: str
 
 
 class MessageRenderer:
-    """Renders the templates in `lobu/notifications/templates/`."""
+    """Renders the templates in `lobu/notifications/templates/mail/`."""
 
     def __init__(self) -> None:
-        # Plain-text mail: nothing to escape; StrictUndefined makes a missing value an error.
-        self._templates = Environment(
-            loader=PackageLoader("lobu.notifications", "templates"),
+        loader = PackageLoader("lobu.notifications", "templates")
+        # Text parts and subjects: nothing to escape. StrictUndefined: a missing value fails.
+        self._text = Environment(
+            loader=loader,
             undefined=StrictUndefined,
             keep_trailing_newline=True,
-            autoescape=False,  # noqa: S701  # plain-text mail, not HTML
+            autoescape=False,  # noqa: S701  # plain text, never HTML
         )
+        # HTML parts: every value is escaped (a name like "Kinder & Jugend <Nord>").
+        self._html = Environment(loader=loader, undefined=StrictUndefined, autoescape=True)
 
-    def welcome(
-        self, *, contact_name: str, contact_role: str | None, alliance_name: str, city: str
-    ) -> MessageText:
-        """The welcome mail to a contact of a newly entered alliance."""
-        values = {
-            "contact_name": contact_name,
-            "contact_role": contact_role,
-            "alliance_name": alliance_name,
-            "city": city,
-        }
-        subject = self._templates.get_template("welcome.subject.txt").render(values).strip()
-        body = self._templates.get_template("welcome.body.txt").render(values)
-        return MessageText(subject=subject, body=body)
+    def render(
+        self,
+        template: str,
+        values: Mapping[str, Any],
+        *,
+        reason: str,
+        unsubscribe_url: str | None,
+    ) -> RenderedMail:
+        """Render `template` for one recipient."""
+        context = {**values, "reason": reason, "unsubscribe_url": unsubscribe_url}
+        subject = self._text.get_template(f"mail/{template}.subject.txt").render(context)
+        context["subject"] = " ".join(subject.split())  # one line, whatever the values held
+        return RenderedMail(
+            subject=context["subject"],
+            text=self._text.get_template(f"mail/{template}.txt").render(context),
+            html=self._html.get_template(f"mail/{template}.html").render(context),
+        )

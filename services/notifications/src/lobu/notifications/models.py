@@ -18,6 +18,7 @@ class AllianceReplica(SQLModel, table=True):
     __tablename__ = "alliance_replicas"
 
     alliance_id: str = Field(primary_key=True, max_length=64)
+    slug: str | None = Field(default=None, max_length=200)
     name: str = Field(max_length=200)
     city: str = Field(max_length=200)
     state: str = Field(max_length=2)
@@ -43,20 +44,41 @@ class ContactsReplica(SQLModel, table=True):
 
 
 class DeliveryStatus(StrEnum):
-    """Where a delivery stands."""
+    """Where a delivery stands.
+
+    pending -> sending -> sent; a failed attempt makes it retrying (due again after a
+    back-off) and, after the last attempt or a permanent refusal, failed. cancelled: no
+    longer wanted (the alliance was deleted, the contact removed). suppressed: the
+    recipient opted out of its category; kept so the log says why nothing was sent.
+    """
 
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
+    RETRYING = "retrying"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    SUPPRESSED = "suppressed"
+
+
+# Statuses the dispatcher picks up once their next attempt is due.
+DUE_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
+# Statuses in which a delivery may still go out (a contacts change can cancel them).
+UNSENT_STATUSES = (*DUE_STATUSES, DeliveryStatus.SENDING.value)
 
 
 class Delivery(SQLModel, table=True):
-    """One email to one recipient because of one event; sent at most once per pair."""
+    """One message to one recipient on one channel because of one event; at most one.
+
+    Subject and both parts are rendered when the delivery is written, so what is sent
+    is what the log shows, whenever it is sent.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("event_id", "recipient", name="uq_delivery_event_recipient"),
+        UniqueConstraint(
+            "event_id", "recipient", "channel", name="uq_delivery_event_recipient_channel"
+        ),
         Index("ix_deliveries_due", "status", "next_attempt_at"),  # the dispatcher's query
     )
 
@@ -64,10 +86,14 @@ class Delivery(SQLModel, table=True):
     event_id: str = Field(max_length=64, index=True)
     event_type: str = Field(max_length=200)
     alliance_id: str | None = Field(default=None, max_length=64, index=True)
+    template: str = Field(default="welcome", max_length=100)
+    category: str = Field(default="transactional", max_length=50)
     channel: str = Field(default="email", max_length=20)
     recipient: str = Field(max_length=320)
     subject: str = Field(max_length=300)
     body: str = Field(sa_column=Column(Text, nullable=False))
+    html_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    unsubscribe_url: str | None = Field(default=None, max_length=500)
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=20)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -80,3 +106,51 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class MailRecipient(SQLModel, table=True):
+    """An address that was ever written to, and the random key its links carry."""
+
+    __tablename__ = "mail_recipients"
+
+    address: str = Field(primary_key=True, max_length=320)
+    key: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Preference(SQLModel, table=True):
+    """What one address chose for one category: immediate (the default), digest or off."""
+
+    __tablename__ = "preferences"
+
+    address: str = Field(primary_key=True, max_length=320)
+    category: str = Field(primary_key=True, max_length=50)
+    mode: str = Field(max_length=20)
+    updated_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class DigestItem(SQLModel, table=True):
+    """One fact waiting for a recipient's daily digest of a category; in it once."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (
+        UniqueConstraint("address", "category", "event_id", name="uq_digest_item_fact"),
+        Index("ix_digest_items_open", "digest_delivery_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=320)
+    category: str = Field(max_length=50)
+    event_id: str = Field(max_length=64)
+    event_type: str = Field(max_length=200)
+    summary: str = Field(max_length=500)
+    url: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    # The digest delivery it went into; None while it waits.
+    digest_delivery_id: int | None = Field(default=None)

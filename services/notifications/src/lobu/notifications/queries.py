@@ -21,6 +21,19 @@ class DeliveryFilters:
     status: str | None = None
     alliance_id: str | None = None
     event_id: str | None = None
+    event_type: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    recipient: str | None = None
+
+
+def as_view(row: Delivery) -> DeliveryView:
+    """The API's view of a row, with its times in UTC whatever the database returned."""
+    view = DeliveryView.model_validate(row)
+    view.created_at = as_utc(view.created_at)
+    view.next_attempt_at = as_utc(view.next_attempt_at)
+    view.sent_at = as_utc(view.sent_at) if view.sent_at else None
+    return view
 
 
 async def list_deliveries(
@@ -32,12 +45,17 @@ async def list_deliveries(
 ) -> DeliveryPage:
     """Deliveries, newest first, by keyset on the id."""
     query = select(Delivery).order_by(col(Delivery.id).desc()).limit(limit + 1)
-    if filters.status:
-        query = query.where(col(Delivery.status) == filters.status)
-    if filters.alliance_id:
-        query = query.where(col(Delivery.alliance_id) == filters.alliance_id)
-    if filters.event_id:
-        query = query.where(col(Delivery.event_id) == filters.event_id)
+    for column, value in (
+        (Delivery.status, filters.status),
+        (Delivery.alliance_id, filters.alliance_id),
+        (Delivery.event_id, filters.event_id),
+        (Delivery.event_type, filters.event_type),
+        (Delivery.category, filters.category),
+        (Delivery.channel, filters.channel),
+        (Delivery.recipient, filters.recipient.strip().lower() if filters.recipient else None),
+    ):
+        if value:
+            query = query.where(col(column) == value)
     if cursor:
         (last_id,) = decode_cursor(cursor, types=(int,))
         query = query.where(col(Delivery.id) < last_id)
@@ -45,11 +63,5 @@ async def list_deliveries(
         rows = list((await session.scalars(query)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    items = []
-    for row in rows:
-        view = DeliveryView.model_validate(row)
-        view.created_at = as_utc(view.created_at)
-        view.sent_at = as_utc(view.sent_at) if view.sent_at else None
-        items.append(view)
     next_cursor = encode_cursor([rows[-1].id]) if more and rows else None
-    return DeliveryPage(items=items, next_cursor=next_cursor)
+    return DeliveryPage(items=[as_view(row) for row in rows], next_cursor=next_cursor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DeliveryView(BaseModel):
@@ -16,6 +16,8 @@ class DeliveryView(BaseModel):
     event_id: str
     event_type: str
     alliance_id: str | None
+    template: str
+    category: str
     channel: str
     recipient: str
     subject: str
@@ -23,6 +25,7 @@ class DeliveryView(BaseModel):
     attempts: int
     last_error: str | None
     created_at: datetime
+    next_attempt_at: datetime
     sent_at: datetime | None
 
 
@@ -31,3 +34,17 @@ class DeliveryPage(BaseModel):
 
     items: list[DeliveryView]
     next_cursor: str | None = None
+
+
+class RetryFailed(BaseModel):
+    """Which failed deliveries to send again: every one of an event type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_type: str = Field(min_length=1, max_length=200)
+
+
+class RetriedCount(BaseModel):
+    """How many failed deliveries were made due again."""
+
+    retried: int

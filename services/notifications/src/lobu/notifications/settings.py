@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from lobu.shared import ServiceSettings
+
+# Signs preference links; accepted only outside production, like the JWT development secret.
+DEVELOPMENT_UNSUBSCRIBE_SECRET = "lobu-development-unsubscribe-secret-not-for-production"  # noqa: S105
 
 
 class NotificationSettings(ServiceSettings):
@@ -26,3 +29,32 @@ class NotificationSettings(ServiceSettings):
     )
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_poll_seconds: float = 0.5
+    # How many mails are sent at once; a slow SMTP server holds at most this many.
+    delivery_concurrency: int = Field(default=4, ge=1, le=64)
+    # A delivery claimed for sending whose outcome was never recorded (the process
+    # died) is sent again after this long, with the same Message-ID.
+    delivery_sending_lease_seconds: float = Field(default=300.0, gt=0)
+    # Where links in mails point: this service's public address (HTTPS in production).
+    public_base_url: str = "http://127.0.0.1:8004"
+    # The directory's public pages, for links to an alliance's entry.
+    directory_public_url: str = "http://127.0.0.1:8001"
+    # The Servicebüro's mailbox: a recipient of the routing table.
+    servicebuero_address: str = "servicebuero@lokale-buendnisse-fuer-familie.de"
+    unsubscribe_secret: str = Field(default=DEVELOPMENT_UNSUBSCRIBE_SECRET, min_length=32)
+    # Daily digests go out at this hour (local time of `digest_timezone`).
+    digest_hour: int = Field(default=7, ge=0, le=23)
+    digest_timezone: str = "Europe/Berlin"
+
+    @model_validator(mode="after")
+    def refuse_development_unsubscribe_secret_in_production(self) -> NotificationSettings:
+        """Links signed with a published secret could unsubscribe anyone."""
+        if self.environment == "production" and (
+            self.unsubscribe_secret == DEVELOPMENT_UNSUBSCRIBE_SECRET
+        ):
+            raise ValueError(
+                "unsubscribe_secret is the development default; set "
+                "LOBU_NOTIFICATIONS_UNSUBSCRIBE_SECRET before running in production"
+            )
+        if self.environment == "production" and not self.public_base_url.startswith("https://"):
+            raise ValueError("public_base_url must be https:// in production")
+        return self

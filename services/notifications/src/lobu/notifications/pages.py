@@ -1,0 +1,166 @@
+"""HTML pages: a recipient's preferences (the unsubscribe link) and the delivery log.
+
+The preference page lives at the URL every non-transactional mail names in its footer
+and in `List-Unsubscribe`. A POST of `List-Unsubscribe=One-Click` (RFC 8058, what mail
+clients send) turns the category off; the page's own form chooses immediate mail, a
+daily digest or none. The signed token in the path is the only credential: no cookie,
+no login, so a mail client's POST works as the person's click does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lobu.notifications.models import DeliveryStatus
+from lobu.notifications.preferences import (
+    DeliveryMode,
+    UnsubscribeLinks,
+    address_of,
+    mode_of,
+    set_mode,
+)
+from lobu.notifications.queries import DeliveryFilters, list_deliveries
+from lobu.notifications.routing import CATEGORY_TITLES, Category
+from lobu.shared import AdminCaller, ServiceRouter
+from lobu.shared.pagination import CursorError
+
+router = ServiceRouter(include_in_schema=False)
+templates = Jinja2Templates(
+    env=Environment(
+        loader=PackageLoader("lobu.notifications", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+)
+MODE_LABELS = {
+    DeliveryMode.IMMEDIATE: "Jede Nachricht sofort erhalten",
+    DeliveryMode.DIGEST: "Einmal täglich als Zusammenfassung erhalten",
+    DeliveryMode.OFF: "Keine Nachrichten dieser Art mehr erhalten",
+}
+MAX_FORM_BYTES = 2048
+
+
+def _masked(address: str) -> str:
+    """`g…r@example.org`: enough to recognise one's own address, not to harvest it."""
+    local, _, domain = address.partition("@")
+    shown = local[0] + "…" + local[-1] if len(local) > 2 else local[:1] + "…"
+    return f"{shown}@{domain}"
+
+
+async def _recipient(request: Request, token: str) -> tuple[str, Category] | None:
+    links: UnsubscribeLinks = request.app.state.unsubscribe_links
+    read = links.read(token)
+    if read is None or read[1] is Category.TRANSACTIONAL:
+        return None
+    key, category = read
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessions
+    async with sessions() as session:
+        address = await address_of(session, key)
+    return (address, category) if address else None
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "pages/link_unknown.html", {}, status_code=404)
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+async def preferences_page(request: Request, token: str) -> HTMLResponse:
+    """What the link in a mail opens: the recipient's choice for this category."""
+    found = await _recipient(request, token)
+    if found is None:
+        return _not_found(request)
+    address, category = found
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessions
+    async with sessions() as session:
+        mode = await mode_of(session, address, category)
+    return templates.TemplateResponse(
+        request,
+        "pages/preferences.html",
+        {
+            "address": _masked(address),
+            "category_title": CATEGORY_TITLES[category],
+            "mode": mode.value,
+            "modes": {mode.value: label for mode, label in MODE_LABELS.items()},
+            "saved": False,
+        },
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+async def change_preferences(request: Request, token: str) -> HTMLResponse:
+    """One click from a mail client (`List-Unsubscribe=One-Click`) or the page's form."""
+    found = await _recipient(request, token)
+    if found is None:
+        return _not_found(request)
+    address, category = found
+    body = await request.body()
+    form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
+    if form.get("List-Unsubscribe") == ["One-Click"]:
+        mode = DeliveryMode.OFF
+    else:
+        try:
+            mode = DeliveryMode(form.get("mode", [""])[0])
+        except ValueError:
+            mode = DeliveryMode.OFF  # the page's plain "Abbestellen" button sends no mode
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessions
+    async with sessions() as session, session.begin():
+        await set_mode(session, address, category, mode)
+    return templates.TemplateResponse(
+        request,
+        "pages/preferences.html",
+        {
+            "address": _masked(address),
+            "category_title": CATEGORY_TITLES[category],
+            "mode": mode.value,
+            "modes": {mode.value: label for mode, label in MODE_LABELS.items()},
+            "saved": True,
+        },
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+@router.get("/admin/deliveries", response_class=HTMLResponse)
+async def delivery_log_page(
+    request: Request,
+    _caller: AdminCaller,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    event_type: Annotated[str | None, Query(max_length=200)] = None,
+    recipient: Annotated[str | None, Query(max_length=320)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    """The delivery log for Servicebüro staff, newest first, with filters."""
+    statuses = [status.value for status in DeliveryStatus]
+    chosen = status if status in statuses else None
+    try:
+        page = await list_deliveries(
+            request.app.state.runtime.sessions,
+            DeliveryFilters(status=chosen, event_type=event_type or None, recipient=recipient),
+            cursor=cursor or None,
+            limit=50,
+        )
+    except CursorError:
+        page = await list_deliveries(
+            request.app.state.runtime.sessions,
+            DeliveryFilters(status=chosen, event_type=event_type or None, recipient=recipient),
+            cursor=None,
+            limit=50,
+        )
+    return templates.TemplateResponse(
+        request,
+        "pages/deliveries.html",
+        {
+            "page": page,
+            "statuses": statuses,
+            "status": chosen or "",
+            "event_type": event_type or "",
+            "recipient": recipient or "",
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,124 @@
+"""The one routing table: which event type becomes which mail, to whom, in which category.
+
+Every fact of the platform that turns into messages for people has a row here. The
+handlers in service.py find the rows for an event and resolve the recipients; the
+templates live in `templates/mail/<template>.{subject.txt,txt,html}`.
+
+Recipients come in three kinds. Alliance contacts come from the replica of the
+directory's contacts topic. The Servicebüro is one configured address
+(`LOBU_NOTIFICATIONS_SERVICEBUERO_ADDRESS`). Event participants will come from the
+events service's internal topic; that service and its contract do not exist yet, so
+the kind is declared here and no route uses it until the contract is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lobu.shared.contracts.directory import ALLIANCE_CREATED, ALLIANCE_DELETED
+
+
+class RecipientKind(StrEnum):
+    """Where a route's recipients come from."""
+
+    ALLIANCE_CONTACTS = "alliance_contacts"
+    EVENT_PARTICIPANTS = "event_participants"  # from the events service, once it exists
+    SERVICEBUERO = "servicebuero"
+
+
+class Category(StrEnum):
+    """What recipients opt out of (or bundle into a daily digest), one category at a time."""
+
+    TRANSACTIONAL = "transactional"  # always sent: welcome, confirmations, receipts, sign-in
+    DIRECTORY_CHANGES = "directory_changes"
+    EVENT_REMINDERS = "event_reminders"
+    SURVEY_INVITATIONS = "survey_invitations"
+    SURVEY_REMINDERS = "survey_reminders"
+
+
+# What the preferences page and the digest call each category.
+CATEGORY_TITLES: dict[Category, str] = {
+    Category.TRANSACTIONAL: "Bestätigungen und Willkommensnachrichten",
+    Category.DIRECTORY_CHANGES: "Änderungen in der Adressdatenbank",
+    Category.EVENT_REMINDERS: "Erinnerungen an Veranstaltungen",
+    Category.SURVEY_INVITATIONS: "Einladungen zu Umfragen",
+    Category.SURVEY_REMINDERS: "Erinnerungen an Umfragen",
+}
+
+# Why a recipient of each kind gets mail: the footer of every message says so.
+REASONS: dict[RecipientKind, str] = {
+    RecipientKind.ALLIANCE_CONTACTS: (
+        "Sie erhalten diese Nachricht, weil Sie als Ansprechperson{role} für das Lokale "
+        "Bündnis für Familie „{alliance_name}“ eingetragen wurden."
+    ),
+    RecipientKind.EVENT_PARTICIPANTS: (
+        "Sie erhalten diese Nachricht, weil Sie sich zu einer Veranstaltung angemeldet haben."
+    ),
+    RecipientKind.SERVICEBUERO: (
+        "Sie erhalten diese Nachricht als Postfach des Servicebüros Lokale Bündnisse für "
+        "Familie, das über Änderungen in der Adressdatenbank informiert wird."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row of the table: an event type, its template, its recipients, its category."""
+
+    event_type: str
+    template: str
+    recipients: RecipientKind
+    category: Category
+    # Whether a daily digest may bundle it (and what one line of the digest says).
+    digest_summary: str | None = None
+
+    @property
+    def transactional(self) -> bool:
+        """Transactional mail is always sent: no preference suppresses or bundles it."""
+        return self.category is Category.TRANSACTIONAL
+
+
+ROUTES: tuple[Route, ...] = (
+    # The welcome to the contacts of a newly entered alliance; joined with the contacts.
+    Route(ALLIANCE_CREATED, "welcome", RecipientKind.ALLIANCE_CONTACTS, Category.TRANSACTIONAL),
+    Route(
+        ALLIANCE_CREATED,
+        "alliance_entered",
+        RecipientKind.SERVICEBUERO,
+        Category.DIRECTORY_CHANGES,
+        digest_summary="Neu eingetragen: {alliance_name} ({city})",
+    ),
+    Route(
+        ALLIANCE_DELETED,
+        "alliance_removed",
+        RecipientKind.SERVICEBUERO,
+        Category.DIRECTORY_CHANGES,
+        digest_summary="Ausgetragen: {alliance_name} ({city})",
+    ),
+)
+
+
+def routes_for(event_type: str, recipients: RecipientKind | None = None) -> list[Route]:
+    """The table's rows for `event_type` (and, if given, for one kind of recipient)."""
+    return [
+        route
+        for route in ROUTES
+        if route.event_type == event_type and (recipients is None or route.recipients is recipients)
+    ]
+
+
+def _check_table() -> None:
+    # Two routes for the same (event type, recipient kind) would send a recipient the
+    # same fact twice; the unique (event, recipient, channel) would then drop one.
+    seen: set[tuple[str, RecipientKind]] = set()
+    for route in ROUTES:
+        pair = (route.event_type, route.recipients)
+        if pair in seen:
+            raise ValueError(f"two routes for {pair}: one mail per event and recipient")
+        if route.transactional and route.digest_summary:
+            raise ValueError(f"{route.template}: transactional mail is never bundled")
+        seen.add(pair)
+
+
+_check_table()

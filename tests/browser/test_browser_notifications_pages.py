@@ -1,0 +1,233 @@
+"""Notifications' pages in headless Chromium: the preference page a mail's unsubscribe
+link opens, and the admin delivery log with its filters.
+
+The service runs as its own uvicorn process on SQLite, with Kafka away (it serves
+HTTP all the same); the test writes a recipient and deliveries into its database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import requests
+
+from lobu.notifications.models import Delivery, MailRecipient
+from lobu.notifications.routing import Category
+from lobu.shared.auth import Role, create_token
+from lobu.shared.contracts.directory import ALLIANCE_CREATED, ALLIANCE_DELETED
+from lobu.shared.database import create_engine, create_session_factory
+from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
+from tests.browser.conftest import chromium_path
+from tests.notifications.conftest import (  # the settings fixture, shared with them
+    SettingsFactory,
+    links_for,
+    notification_settings,  # noqa: F401
+)
+from tests.support.ports import free_port
+from tests.support.service_process import ServiceProcess
+from tests.support.waiting import eventually
+
+if chromium_path() is None:
+    pytest.skip(
+        "no Chromium at /usr/bin/chromium or on PATH; run scripts/ensure-chromium.sh",
+        allow_module_level=True,
+    )
+pytest.importorskip("playwright.async_api", reason="the Python package playwright is missing")
+from playwright.async_api import Browser, BrowserContext, expect
+
+pytestmark = pytest.mark.browser
+
+ADDRESS = "servicebuero@lokale-buendnisse-fuer-familie.de"
+KEY = "browser-test-key-0001"
+ADMIN = {"Authorization": f"Bearer {create_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.ADMIN)}"}
+ROWS = [  # recipient, status, event type, subject
+    ("grete.mueller@example.org", "sent", ALLIANCE_CREATED, "Willkommen im Netzwerk"),
+    ("josef.oeztuerk@example.org", "failed", ALLIANCE_CREATED, "Willkommen im Netzwerk"),
+    (ADDRESS, "suppressed", ALLIANCE_DELETED, "Ausgetragen: Bündnis <Celle> & Co."),
+]
+
+
+@dataclass(frozen=True)
+class Notifications:
+    url: str
+    unsubscribe_path: str
+
+
+async def _seed(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            session.add(MailRecipient(address=ADDRESS, key=KEY))
+            for number, (recipient, status, event_type, subject) in enumerate(ROWS, start=1):
+                session.add(
+                    Delivery(
+                        event_id=f"event-{number}",
+                        event_type=event_type,
+                        recipient=recipient,
+                        subject=subject,
+                        body="Guten Tag,\n",
+                        status=status,
+                        attempts=1,
+                        last_error="SMTPRecipientsRefused (550)" if status == "failed" else None,
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def notifications(
+    tmp_path_factory: pytest.TempPathFactory,
+    notification_settings: SettingsFactory,  # noqa: F811
+) -> Iterator[Notifications]:
+    folder: Path = tmp_path_factory.mktemp("browser-notifications")
+    database_url = f"sqlite+aiosqlite:///{folder}/n.db"
+    port = free_port()
+    settings = notification_settings(
+        database_url=database_url, public_base_url=f"http://127.0.0.1:{port}"
+    )
+    service = ServiceProcess(
+        app="lobu.notifications.main:create_app",
+        port=port,
+        env={
+            "LOBU_NOTIFICATIONS_DATABASE_URL": database_url,
+            "LOBU_NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "LOBU_NOTIFICATIONS_ENVIRONMENT": settings.environment,
+            "LOBU_NOTIFICATIONS_PUBLIC_BASE_URL": settings.public_base_url,
+            "LOBU_NOTIFICATIONS_SMTP_PORT": str(free_port()),
+            "LOBU_NOTIFICATIONS_LOG_JSON": "false",
+        },
+        log_file=folder / "notifications.log",
+    )
+    service.start()
+    try:
+        asyncio.run(
+            eventually(
+                lambda: requests.get(f"{service.url}/healthz", timeout=5).status_code == 200,
+                timeout=60,
+                what="notifications to answer",
+            )
+        )
+        asyncio.run(_seed(database_url))
+        url = links_for(settings).url(KEY, Category.DIRECTORY_CHANGES)
+        yield Notifications(url=service.url, unsubscribe_path=url.removeprefix(service.url))
+    finally:
+        service.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    from playwright.async_api import async_playwright
+
+    from tests.browser.conftest import CHROMIUM_ARGS
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def context(browser: Browser, notifications: Notifications) -> AsyncIterator[BrowserContext]:
+    """A fresh browser profile whose relative URLs go to notifications."""
+    fresh = await browser.new_context(base_url=notifications.url, locale="de-DE")
+    fresh.set_default_timeout(10_000)
+    try:
+        yield fresh
+    finally:
+        await fresh.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_unsubscribe_link_opens_the_choice_and_saves_it(
+    context: BrowserContext, notifications: Notifications
+) -> None:
+    page = await context.new_page()
+    await page.goto(notifications.unsubscribe_path)
+
+    await expect(page).to_have_title("Benachrichtigungen: Änderungen in der Adressdatenbank")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Benachrichtigungen: Änderungen in der Adressdatenbank"
+    )
+    await expect(page.get_by_text("s…o@lokale-buendnisse-fuer-familie.de")).to_be_visible()
+    await expect(page.get_by_label("Jede Nachricht sofort erhalten")).to_be_checked()
+
+    await page.get_by_label("Einmal täglich als Zusammenfassung erhalten").check()
+    await page.get_by_role("button", name="Speichern").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Gespeichert: Einmal täglich als Zusammenfassung erhalten."
+    )
+
+    await page.goto(notifications.unsubscribe_path)  # the choice is stored, not just shown
+    await expect(page.get_by_label("Einmal täglich als Zusammenfassung erhalten")).to_be_checked()
+    await page.get_by_label("Keine Nachrichten dieser Art mehr erhalten").check()
+    await page.get_by_role("button", name="Speichern").click()
+    await expect(page.get_by_role("status")).to_contain_text("Keine Nachrichten")
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_tampered_link_shows_that_it_is_not_valid(
+    context: BrowserContext, notifications: Notifications
+) -> None:
+    page = await context.new_page()
+    response = await page.goto(notifications.unsubscribe_path[:-4] + "AAAA")
+
+    assert response is not None
+    assert response.status == 404
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Dieser Link ist nicht gültig")
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_delivery_log_lists_and_filters_deliveries_for_admins(
+    browser: Browser, notifications: Notifications
+) -> None:
+    admin = await browser.new_context(
+        base_url=notifications.url, locale="de-DE", extra_http_headers=ADMIN
+    )
+    try:
+        page = await admin.new_page()
+        await page.goto("/admin/deliveries")
+
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Versandprotokoll")
+        rows = page.locator("tbody tr")
+        await expect(rows).to_have_count(len(ROWS))
+        # Newest first; what a subject holds is shown as text, never as markup.
+        await expect(rows.first).to_contain_text("Ausgetragen: Bündnis <Celle> & Co.")
+        await expect(rows.first).to_contain_text("suppressed")
+
+        await page.get_by_label("Status").select_option("failed")
+        await page.get_by_role("button", name="Filtern").click()
+        await page.wait_for_url(re.compile(r"status=failed"))
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text("josef.oeztuerk@example.org")
+        await expect(rows.first).to_contain_text("SMTPRecipientsRefused (550)")
+
+        await page.get_by_label("Status").select_option("")
+        await page.get_by_label("Empfänger").fill("grete.mueller@example.org")
+        await page.get_by_role("button", name="Filtern").click()
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text("sent")
+    finally:
+        await admin.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_delivery_log_page_refuses_visitors_without_a_token(
+    context: BrowserContext,
+) -> None:
+    page = await context.new_page()
+    response = await page.goto("/admin/deliveries")
+
+    assert response is not None
+    assert response.status == 401
+    assert "@" not in await page.content()

@@ -1,0 +1,182 @@
+"""Every template of the routing table rendered: subject, text and HTML parts, footer,
+umlauts, escaping and links; and the message as it goes on the wire.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from html.parser import HTMLParser
+
+import pytest
+
+from lobu.notifications.mailer import OutgoingMail, compose, message_id
+from lobu.notifications.messages import MessageRenderer
+from lobu.notifications.routing import REASONS, ROUTES, RecipientKind, Route
+
+pytestmark = pytest.mark.unit
+
+NAME = "Bündnis „Kinder & Jugend <Nord>“ Großröhrsdorf"
+CITY = "Großröhrsdorf"
+URL = "http://directory.test/buendnisse/buendnis-kinder-jugend-nord"
+UNSUBSCRIBE = "http://notifications.test/unsubscribe/key.directory_changes.sig"
+VALUES = {
+    "alliance_name": NAME,
+    "city": CITY,
+    "alliance_url": URL,
+    "contact_name": "Jörg Weiß",
+    "contact_role": "Sprecherin",
+}
+REASON_VALUES = {"role": " (Sprecherin)", "alliance_name": NAME}
+
+
+class Links(HTMLParser):
+    """The hrefs of an HTML document."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs += [value or "" for name, value in attrs if name == "href"]
+
+
+def hrefs(html: str) -> list[str]:
+    parser = Links()
+    parser.feed(html)
+    return parser.hrefs
+
+
+def render(route: Route) -> tuple[str, str, str]:
+    unsubscribe = None if route.transactional else UNSUBSCRIBE
+    mail = MessageRenderer().render(
+        route.template,
+        VALUES,
+        reason=REASONS[route.recipients].format(**REASON_VALUES),
+        unsubscribe_url=unsubscribe,
+    )
+    return mail.subject, mail.text, mail.html
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.event_type}:{r.template}" for r in ROUTES])
+def test_every_routed_template_renders_both_parts_with_footer_umlauts_and_links(
+    route: Route,
+) -> None:
+    subject, text, html = render(route)
+
+    assert "\n" not in subject
+    assert subject.strip() == subject
+    # Text: the values as they are, the reason, the links written out.
+    assert NAME in text
+    # A removed alliance has no page any more: its notice links nowhere.
+    links_to_the_alliance = route.template != "alliance_removed"
+    assert (URL in text) is links_to_the_alliance
+    reason = REASONS[route.recipients].format(**REASON_VALUES)
+    assert reason in " ".join(text.split())
+    assert "ü" in text
+    assert "Ã" not in text  # no double-encoded UTF-8
+    # HTML: the same values escaped, the links as anchors, German, a title.
+    assert '<html lang="de">' in html
+    assert "Kinder &amp; Jugend &lt;Nord&gt;" in html
+    assert "<Nord>" not in html
+    assert (URL in hrefs(html)) is links_to_the_alliance
+    assert "Großröhrsdorf" in html
+    if route.transactional:
+        assert UNSUBSCRIBE not in text
+        assert UNSUBSCRIBE not in html
+    else:
+        assert UNSUBSCRIBE in text
+        assert UNSUBSCRIBE in hrefs(html)
+        assert "Abbestellen" in html
+
+
+def test_the_welcome_greets_the_contact_and_names_their_role() -> None:
+    (welcome,) = [r for r in ROUTES if r.template == "welcome"]
+    assert welcome.transactional
+    assert welcome.recipients is RecipientKind.ALLIANCE_CONTACTS
+
+    subject, text, html = render(welcome)
+
+    assert subject == "Willkommen im Netzwerk der Lokalen Bündnisse für Familie"
+    assert text.startswith("Guten Tag Jörg Weiß,\n")
+    assert "<p>Guten Tag Jörg Weiß,</p>" in html
+    assert "als Ansprechperson (Sprecherin) für das Lokale Bündnis" in " ".join(text.split())
+
+
+def test_the_digest_lists_each_item_once_in_both_parts() -> None:
+    items = [
+        {"summary": "Neu eingetragen: Bündnis Lüneburg (Lüneburg)", "url": URL},
+        {"summary": "Ausgetragen: Bündnis <Celle> (Celle)", "url": None},
+    ]
+    mail = MessageRenderer().render(
+        "digest",
+        {
+            "category_title": "Änderungen in der Adressdatenbank",
+            "day": "02.03.2026",
+            "items": items,
+        },
+        reason="Sie erhalten diese Zusammenfassung, weil …",
+        unsubscribe_url=UNSUBSCRIBE,
+    )
+
+    assert (
+        mail.subject == "Tägliche Zusammenfassung: Änderungen in der Adressdatenbank vom 02.03.2026"
+    )
+    assert "(2 Meldungen)" in mail.text
+    assert mail.text.count("Neu eingetragen: Bündnis Lüneburg") == 1
+    assert mail.text.count("Ausgetragen: Bündnis <Celle>") == 1
+    assert "Bündnis &lt;Celle&gt;" in mail.html
+    assert hrefs(mail.html) == [URL, UNSUBSCRIBE]
+
+
+def wire(mail: OutgoingMail) -> EmailMessage:
+    """The message as the SMTP server receives it, parsed back."""
+    raw = compose(mail, sender="Servicebüro <servicebuero@example.org>").as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_a_mail_is_multipart_alternative_with_text_then_html_and_list_unsubscribe() -> None:
+    message = wire(
+        OutgoingMail(
+            recipient="servicebuero@example.org",
+            subject="Neu eingetragen: Bündnis Lüneburg",
+            text="Grüße\n",
+            html="<p>Grüße</p>",
+            idempotency_key="event-1:servicebuero@example.org",
+            unsubscribe_url=UNSUBSCRIBE,
+        )
+    )
+
+    assert message.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in message.iter_parts()]
+    assert parts == ["text/plain", "text/html"]  # the last is the preferred one
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content() == "Grüße\n"
+    assert html.get_content().strip() == "<p>Grüße</p>"
+    assert message["Subject"] == "Neu eingetragen: Bündnis Lüneburg"
+    assert message["List-Unsubscribe"].strip() == f"<{UNSUBSCRIBE}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Message-ID"].strip() == message_id("event-1:servicebuero@example.org")
+
+
+def test_a_transactional_mail_has_no_list_unsubscribe() -> None:
+    message = wire(
+        OutgoingMail(
+            recipient="grete@example.org",
+            subject="Willkommen",
+            text="Hallo\n",
+            html="<p>Hallo</p>",
+            idempotency_key="event-1:grete@example.org",
+        )
+    )
+
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["List-Unsubscribe"] is None
+    assert message["List-Unsubscribe-Post"] is None
