@@ -24,7 +24,7 @@ from lobu.shared.contracts.directory import ALLIANCE_CREATED
 from tests.notifications.conftest import SettingsFactory
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
-from tests.support.tokens import TEST_AUTH, TEST_JWT_SECRET
+from tests.support.tokens import TEST_JWT_SECRET
 
 pytestmark = pytest.mark.integration
 

@@ -50,9 +50,9 @@ from lobu.shared.contracts.directory import (
 from lobu.shared.envelope import KafkaRecord, to_kafka_record
 from lobu.shared.mailsink import MailSink
 from lobu.shared.metrics import ServiceMetrics
-from tests.support.tokens import TEST_JWT_SECRET
 from tests.notifications.conftest import SERVICEBUERO, SettingsFactory, links_for, reactions_for
 from tests.support.ports import free_port
+from tests.support.tokens import TEST_JWT_SECRET
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration

@@ -29,10 +29,10 @@ from lobu.notifications.models import Delivery
 from lobu.shared.auth import Role, create_token
 from lobu.shared.contracts.directory import ALLIANCE_CREATED
 from lobu.shared.database import create_engine, create_session_factory
-from tests.support.tokens import TEST_JWT_SECRET
 from tests.notifications.conftest import SettingsFactory
 from tests.support.ports import free_port
 from tests.support.service_process import ServiceProcess
+from tests.support.tokens import TEST_JWT_SECRET
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
