@@ -153,10 +153,15 @@ class KafkaConnection:
             self._reachable_again()
             await self._watch()
 
-    async def _stop_producer(self) -> None:
+    async def _stop_producer(self, flush_seconds: float = 10.0) -> None:
+        # stop() flushes what the producer holds, which never ends while Kafka is away;
+        # what it could not send is still unpublished in the outbox.
         producer, self._producer = self._producer, None
         if producer is not None:
-            await producer.stop()
+            try:
+                await asyncio.wait_for(producer.stop(), timeout=flush_seconds)
+            except TimeoutError:
+                logger.warning("Kafka producer not flushed in %.0f s; closed anyway", flush_seconds)
 
     def _reachable_again(self) -> None:
         for callback in self._on_reachable:
