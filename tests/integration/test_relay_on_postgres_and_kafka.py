@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -26,6 +27,7 @@ from lobu.shared.outbox import OutboxMessage
 from lobu.shared.outbox_parking import parked_rows
 from lobu.shared.relay import OutboxRelay
 from tests.integration.conftest import connected
+from tests.shared.shared_fakes import FakeKafka
 from tests.support.kafka_server import KafkaServer
 from tests.support.waiting import eventually
 
@@ -272,3 +274,36 @@ async def test_header_bytes_are_published_exactly_as_given(
 
     [(key, read_value, read_headers)] = await read_raw(kafka.bootstrap_servers, topic)
     assert (key, read_value, read_headers) == (b"a", value, headers)
+
+
+async def test_a_row_another_transaction_holds_is_waited_for_not_skipped(
+    pg_sessions: Sessions,
+) -> None:
+    topic = new_topic()
+    await write(pg_sessions, topic, [("a", 1), ("a", 2)])
+    kafka = FakeKafka()
+    relay = OutboxRelay(pg_sessions, kafka, metrics=ServiceMetrics(service="relay-test"))
+
+    async with pg_sessions() as holder, holder.begin():
+        await holder.execute(
+            select(OutboxMessage).order_by(col(OutboxMessage.position)).limit(1).with_for_update()
+        )
+        first_round = asyncio.create_task(relay.publish_pending())
+        await eventually(
+            lambda: first_round.done() or _someone_waits_for_a_lock(pg_sessions),
+            timeout=60,
+            what="the relay's round to wait for the held row (or to skip it)",
+        )
+    await first_round
+    await relay.publish_pending()
+
+    assert [record.key for _, record in kafka.sent] == [b"a", b"a"]
+    assert [int(json.loads(record.value)["version"]) for _, record in kafka.sent] == [1, 2]
+
+
+async def _someone_waits_for_a_lock(sessions: Sessions) -> bool:
+    async with sessions() as session:
+        waiting = await session.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        )
+        return bool(waiting)

@@ -13,9 +13,9 @@ Runs as a task in the service process. Three rules keep one key's records in ord
   the broker answers, so a refused record is one Kafka did not write.
 - **One relay publishes at a time.** On PostgreSQL each round takes a transaction-level
   advisory lock; a second replica finds it taken and waits for its next round, so two
-  relays never publish rows of one key side by side. Rows are claimed with
-  `FOR UPDATE SKIP LOCKED` as well, so an operator's `lobu outbox retry` never blocks a
-  round. SQLite runs one relay per database file.
+  relays never publish rows of one key side by side. Rows are claimed `FOR UPDATE`,
+  not `SKIP LOCKED`: skipping a row someone else holds would let the later rows of its
+  key overtake it. SQLite runs one relay per database file.
 
 A row Kafka refuses while the broker answers (a missing topic, an ACL, a record too
 large) counts an attempt; after `max_attempts` it is *parked* (`parked_at`,
@@ -181,7 +181,7 @@ class OutboxRelay:
                 )
                 .order_by(col(OutboxMessage.position))
                 .limit(self._batch_size)
-                .with_for_update(skip_locked=True, of=OutboxMessage)
+                .with_for_update(of=OutboxMessage)
             )
         ).all()
 
