@@ -19,6 +19,12 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
@@ -30,6 +36,16 @@ logger = logging.getLogger(__name__)
 
 class KafkaUnavailableError(ConnectionError):
     """Kafka has not been reached yet; the caller should retry later."""
+
+
+# The broker no longer accepts this producer's sequence (seen after a broker restart
+# with records in flight): every later send fails too, until a new producer id is used.
+LOST_PRODUCER_STATE = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+)
 
 
 def create_broker(*, bootstrap_servers: str, service: str, metrics: ServiceMetrics) -> KafkaBroker:
@@ -65,9 +81,16 @@ class KafkaConnection:
     """Starts the broker (producer and subscribers), retrying until it is up, then watches it."""
 
     def __init__(
-        self, broker: KafkaBroker, *, bootstrap_servers: str, metrics: ServiceMetrics
+        self,
+        broker: KafkaBroker,
+        *,
+        bootstrap_servers: str,
+        metrics: ServiceMetrics,
+        producer_factory: Callable[..., AIOKafkaProducer] = create_producer,
     ) -> None:
         self.broker = broker
+        self._producer_factory = producer_factory
+        self._replacing = asyncio.Lock()
         self._bootstrap_servers = bootstrap_servers
         self._metrics = metrics
         self._connected = asyncio.Event()
@@ -103,10 +126,28 @@ class KafkaConnection:
         producer = self._producer
         if not self.connected or producer is None:
             raise KafkaUnavailableError("not connected to Kafka yet")
-        delivery = await producer.send(
-            topic, record.value, key=record.key, headers=list(record.headers.items())
-        )
-        await delivery
+        try:
+            delivery = await producer.send(
+                topic, record.value, key=record.key, headers=list(record.headers.items())
+            )
+            await delivery
+        except LOST_PRODUCER_STATE as error:
+            await self._replace_producer(producer)
+            raise KafkaUnavailableError(f"producer replaced after {error!r}") from error
+
+    async def _replace_producer(self, broken: AIOKafkaProducer) -> None:
+        # Closing the broken producer first: nothing it still holds can reach Kafka
+        # after what its successor sends, so a key's order survives the change.
+        async with self._replacing:
+            if self._producer is not broken:
+                return  # another send has replaced it already
+            logger.warning("Kafka refused the producer's sequence; starting a new producer")
+            await self._stop_producer()
+            producer = self._producer_factory(
+                bootstrap_servers=self._bootstrap_servers, service=self._metrics.service
+            )
+            await producer.start()
+            self._producer = producer
 
     async def stop(self) -> None:
         """Stop connecting, or close the broker cleanly."""
@@ -133,7 +174,7 @@ class KafkaConnection:
             try:
                 await self._kafka_answers()
                 await self.broker.start()
-                self._producer = create_producer(
+                self._producer = self._producer_factory(
                     bootstrap_servers=self._bootstrap_servers, service=self._metrics.service
                 )
                 await self._producer.start()

@@ -42,6 +42,7 @@ from sqlmodel import col
 
 from lobu.shared.clock import as_utc, utc_now
 from lobu.shared.envelope import KafkaRecord, to_kafka_record
+from lobu.shared.kafka import KafkaUnavailableError
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.outbox import OutboxMessage
 
@@ -207,8 +208,8 @@ class OutboxRelay:
 
     def _count_failure(self, row: OutboxMessage, error: BaseException, *, outage: bool) -> None:
         row.last_error = f"{error.__class__.__name__}: {error}"[:2000]
-        if outage:
-            return
+        if outage or isinstance(error, KafkaUnavailableError):
+            return  # not the row's fault: Kafka or our producer was not ready
         row.attempts += 1
         if row.attempts >= self._max_attempts:
             row.parked_at = utc_now()
