@@ -1,4 +1,5 @@
-"""The `lobu` command line: development tokens, the mail sink, dead letters, contract schemas."""
+"""The `lobu` command line: development tokens, the mail sink, dead letters, parked outbox
+rows, contract schemas."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from lobu.shared.auth import ISSUER, Role, create_token
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
@@ -92,6 +94,75 @@ def _dlq_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outbox_database_url(args: argparse.Namespace) -> str:
+    """The service's database: --database-url, else LOBU_<SERVICE>_DATABASE_URL, else var/."""
+    if args.database_url:
+        return str(args.database_url)
+    variable = f"LOBU_{args.service.upper()}_DATABASE_URL"
+    return os.environ.get(variable, f"sqlite+aiosqlite:///var/{args.service}.db")
+
+
+async def _with_outbox_sessions(args: argparse.Namespace, use: Any) -> int:
+    from lobu.shared.database import create_engine, create_session_factory
+
+    engine = create_engine(_outbox_database_url(args))
+    try:
+        return int(await use(create_session_factory(engine)))
+    finally:
+        await engine.dispose()
+
+
+def _outbox_parked(args: argparse.Namespace) -> int:
+    from lobu.shared.outbox_parking import parked_rows
+
+    async def show(sessions: Any) -> int:
+        for row in await parked_rows(sessions):
+            print(
+                json.dumps(
+                    {
+                        "event_id": row.event_id, "position": row.position,
+                        "topic": row.topic, "type": row.event_type, "subject": row.subject,
+                        "attempts": row.attempts, "parked_at": str(row.parked_at),
+                        "last_error": row.last_error,
+                    },
+                    ensure_ascii=False,
+                )
+            )  # fmt: skip
+        return 0
+
+    return asyncio.run(_with_outbox_sessions(args, show))
+
+
+def _outbox_retry(args: argparse.Namespace) -> int:
+    from lobu.shared.outbox_parking import release_parked
+
+    if not args.event_ids and not args.all:
+        print("lobu outbox retry: name event ids, or --all", file=sys.stderr)
+        return 2
+
+    async def release(sessions: Any) -> int:
+        released = await release_parked(sessions, None if args.all else args.event_ids)
+        print(f"released {released} parked outbox events; the relay publishes them next")
+        return 0
+
+    return asyncio.run(_with_outbox_sessions(args, release))
+
+
+def _add_outbox_commands(commands: Any) -> None:
+    outbox = commands.add_parser("outbox", help="see and release parked outbox events")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    parked = outbox_commands.add_parser("parked", help="print the parked events (JSON lines)")
+    retry = outbox_commands.add_parser("retry", help="release parked events for the relay")
+    retry.add_argument("event_ids", nargs="*", help="the events to release")
+    retry.add_argument("--all", action="store_true", help="release every parked event")
+    for command, run in ((parked, _outbox_parked), (retry, _outbox_retry)):
+        command.add_argument("--service", default="directory", help="whose outbox")
+        command.add_argument(
+            "--database-url", help="default: LOBU_<SERVICE>_DATABASE_URL, else var/<service>.db"
+        )
+        command.set_defaults(run=run)
+
+
 def _schemas(args: argparse.Namespace) -> int:
     from lobu.shared.contracts.schemas import export_schemas
 
@@ -138,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "--limit", type=int, default=None, help="replay at most this many letters"
             )
         command.set_defaults(run=run)
+
+    _add_outbox_commands(commands)
 
     schemas = commands.add_parser("schemas", help="export the JSON Schemas of all event contracts")
     schemas.add_argument("folder", nargs="?", default="shared/schemas")

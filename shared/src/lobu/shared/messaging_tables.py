@@ -2,7 +2,7 @@
 
 Each service owns its database, so each creates its own copy of these tables; this
 function is that revision's body, frozen as version 1. A later change to the tables
-gets a new function and a new revision in every service.
+gets a new function and a new revision in every service (version 2: outbox parking).
 """
 
 from __future__ import annotations
@@ -49,3 +49,17 @@ def drop_outbox_and_inbox_v1() -> None:
     op.drop_table("inbox")
     op.drop_index("ix_outbox_unpublished", table_name="outbox")
     op.drop_table("outbox")
+
+
+def add_outbox_parking_v2() -> None:
+    """Version 2 of the outbox: `parked_at` for rows the relay gave up on."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True))
+        batch.create_index("ix_outbox_parked", ["parked_at"])
+
+
+def drop_outbox_parking_v2() -> None:
+    """Undo `add_outbox_parking_v2`."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_index("ix_outbox_parked")
+        batch.drop_column("parked_at")

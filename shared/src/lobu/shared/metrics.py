@@ -83,6 +83,13 @@ class ServiceMetrics:
             ["service"],
             registry=self.registry,
         )
+        self.outbox_parked = Gauge(
+            "lobu_outbox_parked",
+            "Outbox events parked after repeated refusals by Kafka; they wait for "
+            "`lobu outbox retry`, and later events of the same key wait behind them.",
+            ["service"],
+            registry=self.registry,
+        )
         self.outbox_oldest_age = Gauge(
             "lobu_outbox_oldest_unpublished_age_seconds",
             "Age of the oldest unpublished outbox event (0 when none).",

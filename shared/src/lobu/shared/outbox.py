@@ -21,10 +21,17 @@ from lobu.shared.logs import correlation_id_var
 
 
 class OutboxMessage(SQLModel, table=True):
-    """An event waiting to be (or already) published; `position` is the publishing order."""
+    """An event waiting to be (or already) published; `position` is the publishing order.
+
+    `parked_at` is set when the relay gave up on the row (see relay.py); it and the
+    later rows of its subject wait until an operator releases it.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unpublished", "published_at", "position"),)
+    __table_args__ = (
+        Index("ix_outbox_unpublished", "published_at", "position"),
+        Index("ix_outbox_parked", "parked_at"),
+    )
 
     position: int | None = Field(
         default=None,
@@ -49,8 +56,12 @@ class OutboxMessage(SQLModel, table=True):
     published_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # Refusals by Kafka while it answered; at the relay's limit the row is parked.
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    parked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
     def to_envelope(self) -> Envelope:
         """The CloudEvent this row stands for."""

@@ -57,6 +57,15 @@ class ServiceRuntime:
         kafka = KafkaConnection(
             broker, bootstrap_servers=settings.kafka_bootstrap_servers, metrics=metrics
         )
+        relay = OutboxRelay(
+            sessions,
+            kafka.publish,
+            metrics=metrics,
+            poll_seconds=settings.outbox_poll_seconds,
+            max_attempts=settings.outbox_max_attempts,
+            kafka_answers=kafka.ping,
+        )
+        kafka.on_reachable(relay.wake)  # publish at once when Kafka answers again
         return cls(
             service=service,
             settings=settings,
@@ -65,12 +74,7 @@ class ServiceRuntime:
             metrics=metrics,
             broker=broker,
             kafka=kafka,
-            relay=OutboxRelay(
-                sessions,
-                kafka.publish,
-                metrics=metrics,
-                poll_seconds=settings.outbox_poll_seconds,
-            ),
+            relay=relay,
             token_verifier=TokenVerifier(settings),
             migrations=migrations,
         )

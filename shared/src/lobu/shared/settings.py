@@ -57,6 +57,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     outbox_poll_seconds: float = 0.5
+    outbox_max_attempts: int = Field(default=10, ge=1)  # refusals before a row is parked
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
 

@@ -12,7 +12,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-from lobu.shared.messaging_tables import create_outbox_and_inbox_v1, drop_outbox_and_inbox_v1
+from lobu.shared.messaging_tables import (
+    add_outbox_parking_v2,
+    create_outbox_and_inbox_v1,
+    drop_outbox_and_inbox_v1,
+    drop_outbox_parking_v2,
+)
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -117,9 +122,11 @@ def upgrade() -> None:
         _moment("sent_at"),
     )
     create_outbox_and_inbox_v1()
+    add_outbox_parking_v2()  # the outbox as of lobu.shared's v2
 
 
 def downgrade() -> None:
+    drop_outbox_parking_v2()
     drop_outbox_and_inbox_v1()
     op.drop_table("reminders_sent")
     op.drop_table("responses")
