@@ -106,8 +106,7 @@ async def test_contacts_travel_only_on_the_internal_topic(platform: Platform) ->
 async def test_alliance_created_while_kafka_is_down_is_mailed_exactly_once_when_it_is_back(
     platform: Platform,
 ) -> None:
-    if not platform.kafka.can_restart:
-        pytest.skip(f"the broker from {platform.kafka.how} cannot be stopped by the tests")
+    platform.kafka.require_restart()
     email = unique_email()
     platform.kafka.stop()
     try:
