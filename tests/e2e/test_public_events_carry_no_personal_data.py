@@ -152,10 +152,9 @@ async def test_no_public_event_of_any_type_carries_a_contacts_name_email_or_phon
     ours = [record for record in records if record.key in keys]
     forbidden = needles(first + second + third)
 
+    found = [(kind(r), r.offset, personal_data_in(r, forbidden)) for r in ours]
+    assert [entry for entry in found if entry[2]] == []
     assert {kind(record) for record in ours} == {"created", "updated", "snapshot", "deleted"}
-    assert {record.key: [] for record in ours} == {
-        record.key: personal_data_in(record, forbidden) for record in ours
-    }
     leaks = [(r.key, r.offset) for r in records
              if any(n.lower() in text_of(r.value).lower() for n in forbidden)]  # fmt: skip
     assert leaks == [], "another record on the public topic holds these contacts' data"
