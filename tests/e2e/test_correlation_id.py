@@ -54,7 +54,7 @@ async def test_the_correlation_id_of_a_request_reaches_the_notifications_log_lin
         return found if all(found.values()) else None
 
     found = await eventually(
-        handling_lines, timeout=60, what="notifications' log lines about handling both events"
+        handling_lines, timeout=120, what="notifications' log lines about handling both events"
     )
     for topic, lines in found.items():
         assert all(line["correlation_id"] == correlation_id for line in lines), topic
