@@ -17,7 +17,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "ensure-postgres: installing Debian's postgresql package for the tests" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  exit 0
+  if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    exit 0
+  fi
+  echo "ensure-postgres: apt-get installed postgresql, but no initdb appeared" >&2
+  exit 1
 fi
 cat >&2 <<'TXT'
 ensure-postgres: the tests need PostgreSQL and none was found. Either

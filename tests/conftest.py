@@ -2,7 +2,8 @@
 
 Each comes, in this order, from an address in the environment
 (`KAFKA_BOOTSTRAP_SERVERS`, `LOBU_TEST_POSTGRES_URL`), from testcontainers when a
-Docker engine answers, or from the project's local runners.
+Docker engine answers, or from the project's local runners. Under `make test`
+(`LOBU_REQUIRE_ALL=1`) a skipped test fails: see tests/support/prerequisites.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from lobu.shared.mailsink import MailSink
 from tests.support.kafka_server import KafkaServer, kafka_server
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer, postgres_server
+from tests.support.prerequisites import pytest_make_collect_report, pytest_runtest_makereport
+
+__all__ = ["pytest_make_collect_report", "pytest_runtest_makereport"]  # hooks, not unused
 
 
 @pytest.fixture(scope="session")

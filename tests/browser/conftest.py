@@ -2,7 +2,8 @@
 
 The directory runs as `make run` runs it (uvicorn in its own process, real Kafka); the
 browser is /usr/bin/chromium from `scripts/ensure-chromium.sh`, never one downloaded by
-`playwright install`. The tests skip themselves when that browser is missing.
+`playwright install`. Without that browser the tests skip themselves, except under
+`make test` (LOBU_REQUIRE_ALL=1), where they fail: see tests/support/prerequisites.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lobu.shared.auth import Role, create_token
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 from tests.support.kafka_server import KafkaServer
 from tests.support.ports import free_port
+from tests.support.prerequisites import missing
 from tests.support.service_process import ServiceProcess
 
 if TYPE_CHECKING:
@@ -121,7 +123,10 @@ async def browser() -> AsyncIterator[Browser]:
 
     executable = chromium_path()
     if executable is None:
-        pytest.skip("no Chromium at /usr/bin/chromium (run scripts/ensure-chromium.sh)")
+        missing(
+            "Chromium (/usr/bin/chromium or `chromium` on PATH)",
+            provide="run scripts/ensure-chromium.sh as root, or apt-get install -y chromium",
+        )
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:

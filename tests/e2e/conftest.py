@@ -1,24 +1,37 @@
-"""The platform as `make run` starts it: directory and notifications as processes."""
+"""The platform as `make run` starts it: directory and notifications as processes.
+
+One platform serves the whole session (each test makes its own alliances). Tests
+never sleep to see "that nothing more came": `Platform.settle` waits until every
+event written so far was published, consumed and its mail sent.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
 import pytest
 
 from lobu.shared.auth import Role, create_token
 from lobu.shared.mailsink import MailSink
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
+from lobu.shared.topics import DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS
+from tests.support.kafka_probe import caught_up, read_topic
 from tests.support.kafka_server import KafkaServer
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
 from tests.support.service_process import ServiceProcess
+from tests.support.waiting import eventually
+
+NOTIFICATIONS_GROUP = "notifications"
 
 
 @dataclass
@@ -45,8 +58,45 @@ class Platform:
                 found.append(message)  # type: ignore[arg-type]
         return found
 
+    async def settle(self, *, timeout: float = 90.0) -> None:
+        """Wait until all written so far is published, consumed, and its mail sent or failed.
 
-@pytest.fixture(scope="module")
+        A marker alliance (no contacts, so no mail) goes through the outbox last: once it
+        is on the topic, the relay (which keeps the outbox's order) has published every
+        earlier event. Then the notifications group must have committed every record on
+        both topics, and no delivery may be pending.
+        """
+        async with httpx.AsyncClient(base_url=self.directory.url, timeout=30) as client:
+            marker = await client.post(
+                "/alliances",
+                json={"name": f"Markierung {uuid.uuid4().hex[:8]}", "state": "BE",
+                      "postal_code": "10115", "city": "Berlin"},
+                headers=self.admin_headers,
+            )  # fmt: skip
+        assert marker.status_code == 201, marker.text
+        key = str(marker.json()["id"]).encode()
+        await read_topic(
+            self.kafka.bootstrap_servers, DIRECTORY_ALLIANCE, timeout=timeout,
+            until=lambda records: any(record.key == key for record in records),
+        )  # fmt: skip
+        topics = [DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS]
+        await eventually(
+            lambda: caught_up(self.kafka.bootstrap_servers, NOTIFICATIONS_GROUP, topics),
+            timeout=timeout, what="notifications to consume every record",
+        )  # fmt: skip
+        await eventually(self._nothing_pending, timeout=timeout, what="no pending delivery")
+
+    async def _nothing_pending(self) -> bool:
+        async with httpx.AsyncClient(base_url=self.notifications.url, timeout=30) as client:
+            response = await client.get(
+                "/deliveries", params={"status": "pending", "limit": 1},
+                headers=self.admin_headers,
+            )  # fmt: skip
+        response.raise_for_status()
+        return bool(response.json()["items"] == [])
+
+
+@pytest.fixture(scope="session")
 def platform(
     kafka: KafkaServer, postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
@@ -86,4 +136,14 @@ def platform(
         for service in (directory, notifications):
             service.start()
             stack.callback(service.stop)
+        # Earlier tests of the session leave thousands of records on the topics; a fresh
+        # notifications group reads them all first. Tests start once it has caught up.
+        topics = [DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS]
+        asyncio.run(
+            eventually(
+                lambda: caught_up(kafka.bootstrap_servers, NOTIFICATIONS_GROUP, topics),
+                timeout=600, interval=1,
+                what="notifications to catch up with the records earlier tests left",
+            )
+        )  # fmt: skip
         yield Platform(directory=directory, notifications=notifications, mail=sink, kafka=kafka)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from lobu.shared.contracts.schemas import current_schemas, incompatibilities
+from tests.support.prerequisites import missing
 
 pytestmark = pytest.mark.contract
 
@@ -16,8 +17,12 @@ SCHEMA_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 
 
 def committed_schemas() -> dict[str, dict[str, Any]]:
-    if not SCHEMA_FOLDER.is_dir():
-        pytest.skip(f"{SCHEMA_FOLDER} does not exist yet: export the schemas and commit them")
+    if not SCHEMA_FOLDER.is_dir() or not any(SCHEMA_FOLDER.glob("*.json")):
+        missing(
+            f"the committed JSON Schemas in {SCHEMA_FOLDER}",
+            provide="restore them from git (git checkout -- shared/schemas), or for a new "
+            "contract export them with `make schemas` and commit them",
+        )
     return {
         path.name.removesuffix(".json"): json.loads(path.read_text(encoding="utf-8"))
         for path in sorted(SCHEMA_FOLDER.glob("*.json"))

@@ -1,11 +1,19 @@
-"""Reading and writing raw Kafka records from tests, with plain aiokafka clients."""
+"""Reading and writing raw Kafka records from tests, with plain aiokafka clients.
+
+Reads end at the topic's end offsets (what the broker holds now), never at a pause:
+a test that expects more records says so with `until`, and waits for them with a
+generous limit. `caught_up` tells when a consumer group has handled everything.
+"""
 
 from __future__ import annotations
 
-import uuid
+import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 @dataclass(frozen=True)
@@ -17,42 +25,105 @@ class SeenRecord:
     value: bytes | None
     headers: dict[str, bytes]
     offset: int
+    partition: int = 0
+
+
+async def _partitions(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+    """The partitions of `topic` as the broker knows them now (none while it does not exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(topic, partition["partition"])
+        for found in described
+        if found["topic"] == topic and found["error_code"] == 0
+        for partition in sorted(found["partitions"], key=lambda p: int(p["partition"]))
+    ]
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, *, idle_ms: int = 1500, max_wait_ms: int = 20000
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    until: Callable[[list[SeenRecord]], bool] | None = None,
+    timeout: float = 60.0,
 ) -> list[SeenRecord]:
-    """Every record on `topic` from the beginning, once nothing new arrives for `idle_ms`."""
+    """Every record on `topic` from the beginning up to its end offsets.
+
+    With `until`, reading goes on past the end offsets (as more records arrive) until
+    `until(records)` holds; AssertionError after `timeout` seconds. A topic that does
+    not exist has no records.
+    """
     consumer = AIOKafkaConsumer(
-        topic,
         bootstrap_servers=bootstrap_servers,
-        group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+        group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
+    deadline = time.monotonic() + timeout
     seen: list[SeenRecord] = []
     try:
-        waited = 0
-        while waited < max_wait_ms:
-            batches = await consumer.getmany(timeout_ms=idle_ms)
-            if not batches and seen:
-                break
-            waited += idle_ms
-            for records in batches.values():
-                for record in records:
-                    seen.append(
+        partitions = await _partitions(bootstrap_servers, topic)
+        while not partitions and until is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            partitions = await _partitions(bootstrap_servers, topic)
+        if not partitions:
+            if until is None or until(seen):
+                return seen
+            raise AssertionError(f"topic {topic} did not appear within {timeout} s")
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        while True:
+            ends = await consumer.end_offsets(partitions)
+            while any([await consumer.position(p) < ends[p] for p in partitions]):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"could not read {topic} to its end in {timeout} s")
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    seen.extend(
                         SeenRecord(
                             topic=record.topic,
                             key=record.key,
                             value=record.value,
                             headers=dict(record.headers or ()),
                             offset=record.offset,
+                            partition=record.partition,
                         )
+                        for record in records
                     )
+            if until is None or until(seen):
+                return seen
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the records on {topic} ({len(seen)} of them) did not satisfy the "
+                    f"condition within {timeout} s"
+                )
+            await asyncio.sleep(0.2)
     finally:
         await consumer.stop()
-    return seen
+
+
+async def caught_up(bootstrap_servers: str, group: str, topics: list[str]) -> bool:
+    """True when consumer group `group` has committed every record now on `topics`."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await reader.start()
+    await admin.start()
+    try:
+        partitions = [p for topic in topics for p in await _partitions(bootstrap_servers, topic)]
+        ends = await reader.end_offsets(partitions) if partitions else {}
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+    finally:
+        await admin.close()
+        await reader.stop()
+    for partition, end in ends.items():
+        done = committed.get(partition)
+        if end > 0 and (done is None or done.offset < end):
+            return False
+    return True
 
 
 async def publish_raw(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 
 class ServiceProcess:
-    """One service on a port, with its environment; logs go to a file."""
+    """One service on a port, with its environment; its output goes to `log_file`."""
 
     def __init__(self, *, app: str, port: int, env: dict[str, str], log_file: Path) -> None:
         self.app = app
@@ -27,8 +29,12 @@ class ServiceProcess:
         """The base URL of the service."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, timeout: float = 60.0) -> None:
-        """Start uvicorn and wait until /healthz answers."""
+    def start(self, *, ready_path: str = "/readyz", timeout: float = 90.0) -> None:
+        """Start uvicorn and wait until `ready_path` answers 200.
+
+        `/readyz` says 200 once the database and Kafka are reachable; pass `/healthz`
+        to start a service while Kafka is away on purpose.
+        """
         log = self.log_file.open("ab")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", self.app, "--factory",
@@ -36,16 +42,33 @@ class ServiceProcess:
             env={**os.environ, **self.env}, stdout=log, stderr=log,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
+        last = "no answer"
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"{self.app} exited; see {self.log_file}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                response = httpx.get(f"{self.url}{ready_path}", timeout=2)
+                if response.status_code == 200:
                     return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.app} did not answer on {self.url} within {timeout} s")
+                last = f"{response.status_code} {response.text}"
+            except httpx.HTTPError as error:
+                last = repr(error)
+            time.sleep(0.2)  # the poll interval of this condition wait
+        raise RuntimeError(
+            f"{self.app} was not ready on {self.url}{ready_path} within {timeout} s "
+            f"(last: {last}); see {self.log_file}"
+        )
+
+    def log_records(self) -> list[dict[str, Any]]:
+        """The JSON log lines the process has written so far (uvicorn's plain lines left out)."""
+        records = []
+        for line in self.log_file.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("{"):
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue  # a line being written right now
+        return records
 
     def stop(self) -> None:
         """Stop the service as Ctrl-C would."""

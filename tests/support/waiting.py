@@ -17,14 +17,17 @@ async def eventually(
     interval: float = 0.2,
     what: str = "the condition",
 ) -> T:
-    """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
+    """Call `probe` until it returns something truthy, and return that; fail after `timeout` s.
+
+    The one way tests wait: on a condition, with a generous limit, never a fixed sleep.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = probe()
         if asyncio.iscoroutine(result):
             result = await result
         if result:
-            return result  # type: ignore[return-value]
+            return result  # type: ignore[return-value]  # awaited above when it was a coroutine
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(interval)

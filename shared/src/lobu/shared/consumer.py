@@ -119,7 +119,10 @@ class ReliableConsumer:
         correlation_token = correlation_id_var.set(envelope.correlation_id)
         event_token = event_id_var.set(envelope.id)
         try:
-            return await self._apply_with_retries(record, envelope, handler)
+            outcome = await self._apply_with_retries(record, envelope, handler)
+            # The line that ties the event (and its correlation id) to what became of it.
+            logger.info("%s %s from %s", outcome.value, envelope.type, record.topic)
+            return outcome
         finally:
             correlation_id_var.reset(correlation_token)
             event_id_var.reset(event_token)
