@@ -205,12 +205,19 @@ async def update_alliance(
 @router.delete(
     "/{alliance_id}",
     status_code=http_status.HTTP_204_NO_CONTENT,
-    summary="Remove an alliance (admin)",
+    summary="Remove an alliance (admin); If-Match optional",
+    responses={412: {"description": "If-Match names a version that is no longer current"}},
 )
 async def delete_alliance(
-    alliance_id: AllianceId, caller: AdminCaller, directory: Directory
+    alliance_id: AllianceId,
+    caller: AdminCaller,
+    directory: Directory,
+    if_match: Annotated[
+        str | None, Header(description='Optional: delete only this version, e.g. "3"')
+    ] = None,
 ) -> Response:
-    await directory.delete(alliance_id, actor=caller)
+    expected = parse_if_match(if_match) if if_match is not None else None
+    await directory.delete(alliance_id, expected_version=expected, actor=caller)
     return Response(status_code=http_status.HTTP_204_NO_CONTENT)
 
 

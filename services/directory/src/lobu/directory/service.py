@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -169,12 +170,31 @@ class AllianceDirectory:
         _audit(session, after, action=ACTION_UPDATED, actor=actor, changed=changed)
         return after
 
-    async def delete(self, alliance_id: str, *, actor: Caller) -> None:
-        """Remove an alliance; publishes `deleted`, and an empty contact list."""
+    async def delete(
+        self, alliance_id: str, *, expected_version: int | None = None, actor: Caller
+    ) -> None:
+        """Remove an alliance; publishes `deleted`, and an empty contact list.
+
+        Compare-and-set like `update`: the DELETE itself returns the version it removed,
+        so an update committing meanwhile cannot make the deletion reuse its version
+        (PostgreSQL re-reads the row after the updater's lock). With `expected_version`
+        (If-Match) a newer version is refused with 412 and nothing is deleted.
+        """
         async with transaction(self.sessions) as session:
-            alliance = await _load(session, alliance_id)
-            version = alliance.version + 1
-            await session.delete(alliance)
+            condition = [col(Alliance.id) == alliance_id]
+            if expected_version is not None:
+                condition.append(col(Alliance.version) == expected_version)
+            removed = await session.scalar(
+                sql_delete(Alliance)
+                .where(*condition)
+                .returning(col(Alliance.version))
+                .execution_options(synchronize_session=False)
+            )
+            if removed is None:
+                current = await _load(session, alliance_id)  # 404 when it is gone
+                check_version(expected=expected_version, current=current.version)
+                raise StaleVersionError("The alliance changed while it was deleted; try again.")
+            version = removed + 1
             add_event(
                 session, event_type=ALLIANCE_DELETED, source=self._source, subject=alliance_id,
                 data=AllianceDeleted(id=alliance_id, version=version, deleted_at=utc_now()),
