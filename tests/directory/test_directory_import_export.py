@@ -140,7 +140,6 @@ async def test_invalid_rows_are_reported_by_line_and_column_and_nothing_is_impor
     [
         (csv_file(ROWS[1], header=HEADER.replace("plz", "postleitzahl")), "postleitzahl"),
         (csv_file(ROWS[1], header="name;land;ort"), "plz"),
-        ("name;land;plz;ort\r\nBündnis;NI;12345;Köln".encode("latin-1"), "UTF-8"),
     ],
 )
 async def test_a_file_that_is_not_an_alliance_csv_is_refused_with_a_reason(

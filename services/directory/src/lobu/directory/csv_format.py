@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -51,8 +52,47 @@ _CONTACT = re.compile(
 )
 
 
+# What a spreadsheet takes for the start of a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TEXT_MARK = "'"
+
+_ASCII_NUMBER = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?", re.ASCII)
+_YEAR = re.compile(r"[0-9]{4}", re.ASCII)
+_GERMAN_DATE = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}", re.ASCII)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
 class CellError(ValueError):
     """A cell that cannot be read; the message says what was expected."""
+
+
+def protect_cell(cell: str) -> str:
+    """The cell as exported: a leading apostrophe before what could start a formula.
+
+    OWASP's advice against CSV injection: spreadsheets then show the text instead of
+    running it. A cell that already begins with an apostrophe gets one too, so that
+    `read_cell` can always take away exactly the one the export added.
+    """
+    return _TEXT_MARK + cell if cell.startswith((*FORMULA_TRIGGERS, _TEXT_MARK)) else cell
+
+
+def read_cell(cell: str) -> str:
+    """The cell as imported: `protect_cell` undone (one apostrophe, only where it adds one)."""
+    if cell.startswith(_TEXT_MARK) and cell[1:].startswith((*FORMULA_TRIGGERS, _TEXT_MARK)):
+        return cell[1:]
+    return cell
+
+
+def unreadable_characters(cell: str) -> str | None:
+    """Why a cell cannot be stored (bytes that were not UTF-8, NUL, control characters)."""
+    for char in cell:
+        if "\ud800" <= char <= "\udfff":  # from undecodable bytes (surrogateescape)
+            return "enthält Bytes, die kein UTF-8 sind; speichern Sie die Datei als „CSV UTF-8“"
+        if char == "\x00":
+            return "enthält ein Nullzeichen (NUL)"
+        if char not in "\t\r\n" and unicodedata.category(char) == "Cc":
+            return f"enthält ein Steuerzeichen (U+{ord(char):04X})"
+    return None
 
 
 def _lookup(value: str, table: dict[str, str], what: str) -> str:
@@ -71,20 +111,22 @@ def _items(cell: str) -> list[str]:
 
 
 def _number(cell: str) -> float:
-    try:
-        return float(cell.replace(",", "."))
-    except ValueError:
-        raise CellError(f"{cell!r} is not a number") from None
+    # float() also takes "nan", "inf", "1_0" and digits of other scripts ("５１"): only ASCII.
+    if not _ASCII_NUMBER.fullmatch(cell):
+        raise CellError(f"„{cell}“ ist keine Zahl")
+    return float(cell.replace(",", "."))
 
 
 def _date(cell: str) -> str:
     try:
-        if re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", cell):
+        if _GERMAN_DATE.fullmatch(cell):
             day, month, year = (int(part) for part in cell.split("."))
             return date(year, month, day).isoformat()
-        return date.fromisoformat(cell).isoformat()
+        if _ISO_DATE.fullmatch(cell):
+            return date.fromisoformat(cell).isoformat()
     except ValueError:
-        raise CellError(f"{cell!r} is not a date (JJJJ-MM-TT or TT.MM.JJJJ)") from None
+        pass
+    raise CellError(f"„{cell}“ ist kein Datum (TT.MM.JJJJ oder JJJJ-MM-TT)")
 
 
 def _social(cell: str) -> list[dict[str, str]]:
@@ -114,8 +156,9 @@ def _awards(cell: str) -> list[dict[str, Any]]:
     awards = []
     for item in _items(cell):
         code, separator, year = item.rpartition(":")
-        if not separator or not year.strip().isdigit():
-            raise CellError(f"{item!r} is not 'code:Jahr'")
+        # isdigit() is true for "²", which int() refuses, and for "٢٠١٩", which it takes.
+        if not separator or not _YEAR.fullmatch(year.strip()):
+            raise CellError(f"„{item}“ ist nicht „Auszeichnung:Jahr“ (Jahr mit vier Ziffern)")
         awards.append({"award": _lookup(code, AWARDS, "award"), "year": int(year)})
     return awards
 
@@ -163,8 +206,12 @@ def read_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str
     record: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
     for column, raw in cells.items():
-        cell = (raw or "").strip()
+        cell = read_cell(raw or "").strip()
         field = COLUMNS[column]
+        unreadable = unreadable_characters(cell)
+        if unreadable:
+            problems.append((column, unreadable))
+            continue
         if not cell:
             record[field] = [] if column in _LIST_COLUMNS else None
             continue

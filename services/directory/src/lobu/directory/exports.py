@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from lobu.directory.csv_format import COLUMNS, PUBLIC_COLUMNS, format_row
+from lobu.directory.csv_format import COLUMNS, PUBLIC_COLUMNS, format_row, protect_cell
 from lobu.directory.schemas import AlliancePrivate
 
 BYTE_ORDER_MARK = "\ufeff"  # German Excel reads UTF-8 only with it
@@ -30,7 +30,10 @@ async def csv_lines(
     writer.writerow(list(COLUMNS) if with_contacts else PUBLIC_COLUMNS)
     yield BYTE_ORDER_MARK + take()
     async for view, _distance in alliances:
-        writer.writerow(format_row(view, with_contacts=with_contacts))
+        # No cell may start a formula in the reader's spreadsheet (OWASP CSV injection).
+        writer.writerow(
+            [protect_cell(cell) for cell in format_row(view, with_contacts=with_contacts)]
+        )
         yield take()
 
 

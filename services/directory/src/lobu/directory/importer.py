@@ -18,7 +18,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import col
 
-from lobu.directory.csv_format import COLUMNS, FIELD_COLUMNS, REQUIRED_COLUMNS, read_row
+from lobu.directory.csv_format import (
+    COLUMNS,
+    FIELD_COLUMNS,
+    REQUIRED_COLUMNS,
+    read_row,
+    unreadable_characters,
+)
 from lobu.directory.errors import DirectoryError, ImportRejectedError, InvalidImportFileError
 from lobu.directory.models import Alliance
 from lobu.directory.schemas import AllianceCreate, ImportReport, ImportRowError
@@ -101,13 +107,15 @@ class AllianceImporter:
 
 
 def _parse(content: bytes) -> _ParsedFile:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidImportFileError(
-            f"The file is not UTF-8 (byte {error.start}); save it as 'CSV UTF-8'."
-        ) from error
+    # Undecodable bytes become lone surrogates here; the rows that hold them are reported
+    # by line (csv_format.unreadable_characters) instead of failing the whole file.
+    text = content.decode("utf-8-sig", errors="surrogateescape")
     first_line = text.splitlines()[0] if text else ""
+    if unreadable_characters(first_line):
+        raise InvalidImportFileError(
+            "Die Kopfzeile ist kein UTF-8 (oder enthält Steuerzeichen); speichern Sie die "
+            "Datei als „CSV UTF-8“. The header row is not UTF-8; save the file as 'CSV UTF-8'."
+        )
     # newline="" lets the csv module handle \r\n, \n and old Mac \r line ends itself.
     reader = csv.DictReader(
         io.StringIO(text, newline=""), delimiter=";" if ";" in first_line else ","
