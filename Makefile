@@ -29,6 +29,7 @@ run: install  ## Run the platform: Kafka, mail sink, directory :8001, notificati
 test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itself
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-libreoffice.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
 

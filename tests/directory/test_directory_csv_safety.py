@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.directory.conftest import ADMIN
 from tests.directory.test_directory_import_export import upload
 
-pytestmark = [pytest.mark.asyncio(loop_scope="session")]
+ON_THE_APP_LOOP = pytest.mark.asyncio(loop_scope="session")
 
 # What a spreadsheet takes for the start of a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,6 +39,7 @@ def test_a_protected_cell_never_starts_a_formula_and_reads_back_unchanged(text: 
 
 
 @pytest.mark.integration
+@ON_THE_APP_LOOP
 async def test_the_export_neutralises_formulas_and_imports_again_unchanged(
     client: httpx.AsyncClient,
 ) -> None:
@@ -70,6 +71,7 @@ HEADER = "name;land;plz;ort;auszeichnungen;breitengrad;laengengrad"
 
 
 @pytest.mark.integration
+@ON_THE_APP_LOOP
 async def test_odd_characters_are_per_line_errors_never_a_500(client: httpx.AsyncClient) -> None:
     lines = [
         "Bündnis Hochzwei;NI;38640;Goslar;ausgezeichnet-in-die-zukunft:²;;",
@@ -95,6 +97,7 @@ async def test_odd_characters_are_per_line_errors_never_a_500(client: httpx.Asyn
 
 
 @pytest.mark.integration
+@ON_THE_APP_LOOP
 async def test_a_header_with_undecodable_bytes_is_refused_with_a_readable_reason(
     client: httpx.AsyncClient,
 ) -> None:

@@ -61,7 +61,7 @@ async def test_a_dry_run_reports_and_changes_nothing(
 
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "dry_run": True, "created": 2, "updated": 0, "unchanged": 0, "errors": [],
+        "dry_run": True, "created": 2, "updated": 0, "unchanged": 0, "errors": [], "repairs": [],
     }  # fmt: skip
     assert (await client.get("/alliances")).json()["total"] == 0
     assert await outbox_count(directory_app) == 0
@@ -76,7 +76,7 @@ async def test_the_real_run_creates_and_a_second_run_changes_nothing(
 
     assert first.json()["created"] == 2
     assert second.json() == {
-        "dry_run": False, "created": 0, "updated": 0, "unchanged": 2, "errors": [],
+        "dry_run": False, "created": 0, "updated": 0, "unchanged": 2, "errors": [], "repairs": [],
     }  # fmt: skip
     assert events_after_first == 4  # created + contacts, for each
     assert await outbox_count(directory_app) == events_after_first
@@ -125,7 +125,7 @@ async def test_invalid_rows_are_reported_by_line_and_column_and_nothing_is_impor
     real = await upload(client, csv_file(*bad), dry_run=False)
 
     errors = {(error["line"], error["field"]) for error in dry["errors"]}
-    assert {(3, "plz"), (4, "land"), (5, None), (6, "partner"), (7, "website")} <= errors
+    assert {(3, "plz"), (4, "land"), (5, "breitengrad"), (6, "partner"), (7, "website")} <= errors
     assert dry["created"] == 1  # the valid first row would be created
     assert real.status_code == 422
     assert real.headers["content-type"] == "application/problem+json"

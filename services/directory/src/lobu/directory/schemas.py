@@ -239,14 +239,23 @@ class ImportRowError(BaseModel):
     message: str
 
 
+class ImportRowRepair(BaseModel):
+    """A value of a row read in the one way it can be meant (e.g. a postcode's lost zero)."""
+
+    line: int = Field(description="The line in the file (the header is line 1)")
+    field: str = Field(description="The column")
+    message: str
+
+
 class ImportReport(BaseModel):
-    """What an import did, or (dry run) would do."""
+    """What an import did, or (dry run) would do; `repairs` says what was read as meant."""
 
     dry_run: bool
     created: int
     updated: int
     unchanged: int
     errors: list[ImportRowError]
+    repairs: list[ImportRowRepair] = Field(default_factory=list)
 
 
 class RepublishReport(BaseModel):
