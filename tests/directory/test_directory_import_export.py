@@ -204,12 +204,15 @@ async def test_the_geojson_export_is_a_feature_collection_of_placed_alliances(
     assert public.headers["content-type"] == "application/geo+json"
     collection: dict[str, Any] = json.loads(public.text)
     assert collection["type"] == "FeatureCollection"
-    (feature,) = collection["features"]  # Weißwasser has no coordinates
+    # Weißwasser's row has no coordinates: it gets the town's, marked approximate.
+    weisswasser, feature = collection["features"]
+    assert weisswasser["properties"]["coordinates_approximate"] is True
+    assert collection["unlocated"] == []
     assert feature["geometry"] == {"type": "Point", "coordinates": [10.4289, 51.9059]}
     assert feature["properties"]["name"] == "Lokales Bündnis für Familie Goslar"
     assert feature["properties"]["url"].endswith("/buendnisse/lb-goslar")
     assert "@" not in public.text
-    assert json.loads(admin.text)["features"][0]["properties"]["contacts"][0]["name"] == "Eva Roth"
+    assert json.loads(admin.text)["features"][1]["properties"]["contacts"][0]["name"] == "Eva Roth"
 
 
 async def test_old_mac_line_ends_are_read_like_any_other(client: httpx.AsyncClient) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from lobu.directory.domain import etag, parse_if_match
 from lobu.directory.exports import csv_lines, geojson_chunks
 from lobu.directory.importer import AllianceImporter
+from lobu.directory.places import Gazetteer, Place
 from lobu.directory.query_params import SearchQuery
 from lobu.directory.schemas import (
     AllianceCreate,
@@ -20,6 +21,8 @@ from lobu.directory.schemas import (
     AllianceUpdate,
     AuditView,
     ImportReport,
+    PlaceLookup,
+    PlaceView,
     RepublishReport,
 )
 from lobu.directory.search import AllianceSearch
@@ -28,6 +31,7 @@ from lobu.shared import AdminCaller, Caller, CurrentCaller, OptionalCaller
 
 router = APIRouter(prefix="/alliances", tags=["alliances"])
 admin_router = APIRouter(prefix="/admin", tags=["administration"])
+places_router = APIRouter(prefix="/places", tags=["places"])
 
 AllianceId = Annotated[str, Path(min_length=1, max_length=64, description="The alliance's id")]
 
@@ -229,3 +233,26 @@ async def delete_alliance(
 )
 async def republish(_caller: AdminCaller, directory: Directory) -> RepublishReport:
     return RepublishReport(republished=await directory.republish())
+
+
+def _place_view(place: Place) -> PlaceView:
+    return PlaceView(
+        name=place.name, state=place.state, label=place.label,
+        latitude=place.latitude, longitude=place.longitude,
+    )  # fmt: skip
+
+
+@places_router.get("", response_model=PlaceLookup, summary="Look a German place up by name")
+async def look_up_place(
+    request: Request,
+    name: Annotated[
+        str, Query(min_length=1, max_length=100, description='"Neustadt", "Neustadt, Sachsen"')
+    ],
+) -> PlaceLookup:
+    gazetteer: Gazetteer = request.app.state.gazetteer
+    match = gazetteer.resolve(name)
+    return PlaceLookup(
+        place=_place_view(match.place) if match.place else None,
+        ambiguous=match.ambiguous,
+        alternatives=[_place_view(place) for place in match.alternatives],
+    )

@@ -110,12 +110,20 @@ def _decimal(value: float | None) -> str:
     return "" if value is None else decimal_de(value)
 
 
+def _coordinates(view: AlliancePrivate) -> tuple[str, str]:
+    # Approximate coordinates are the gazetteer's, not the alliance's: left out, so that
+    # a re-import does not turn them into given ones (the import fills them in again).
+    if view.coordinates_approximate:
+        return "", ""
+    return _decimal(view.latitude), _decimal(view.longitude)
+
+
 def format_row(view: AlliancePrivate, *, with_contacts: bool) -> list[str]:
     """One CSV row of an alliance, in column order (contacts only when asked for)."""
     row = [
         view.slug, view.name, view.state, view.district or "", view.municipality or "",
-        view.postal_code, view.city, view.street or "", _decimal(view.latitude),
-        _decimal(view.longitude), view.founded_on.isoformat() if view.founded_on else "",
+        view.postal_code, view.city, view.street or "", *_coordinates(view),
+        view.founded_on.isoformat() if view.founded_on else "",
         STATUSES[view.status], STAFFING[view.staffing] if view.staffing else "",
         view.website or "",
         _join([f"{channel.platform}={channel.url}" for channel in view.social_media]),

@@ -43,15 +43,23 @@ async def geojson_chunks(
     with_contacts: bool,
     base_url: str,
 ) -> AsyncIterator[str]:
-    """A GeoJSON FeatureCollection of the alliances that have coordinates."""
+    """A GeoJSON FeatureCollection; alliances without coordinates are listed in `unlocated`.
+
+    `unlocated` is a foreign member (RFC 7946, 6.1): maps ignore it, readers learn what
+    the map cannot show. Approximate coordinates (the town's) carry
+    `coordinates_approximate: true` in their properties.
+    """
     yield '{"type": "FeatureCollection", "features": ['
     first = True
+    unlocated: list[dict[str, str]] = []
     async for view, distance in alliances:
+        url = f"{base_url}/buendnisse/{view.slug}"
         if view.latitude is None or view.longitude is None:
+            unlocated.append({"id": view.id, "name": view.name, "city": view.city, "url": url})
             continue
         exclude = set() if with_contacts else {"contacts"}
         properties: dict[str, Any] = view.model_dump(mode="json", exclude=exclude)
-        properties["url"] = f"{base_url}/buendnisse/{view.slug}"
+        properties["url"] = url
         if distance is not None:
             properties["distance_km"] = round(distance, 3)
         feature = {
@@ -62,4 +70,4 @@ async def geojson_chunks(
         }
         yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
         first = False
-    yield "]}"
+    yield '], "unlocated": ' + json.dumps(unlocated, ensure_ascii=False) + "}"

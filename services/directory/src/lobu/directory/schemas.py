@@ -179,6 +179,11 @@ class AlliancePublic(AllianceFields):
 
     id: str
     slug: Slug
+    coordinates_approximate: bool = Field(
+        default=False,
+        description="True when the coordinates are the town's, filled in from the gazetteer "
+        "because none were given",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -262,3 +267,23 @@ class RepublishReport(BaseModel):
     """How many alliance snapshots were queued for publishing."""
 
     republished: int
+
+
+class PlaceView(BaseModel):
+    """A place of the gazetteer (GeoNames, CC BY 4.0)."""
+
+    name: str
+    state: StateCode
+    label: str = Field(description='Name and Land, e.g. "Neustadt in Sachsen, Sachsen"')
+    latitude: float
+    longitude: float
+
+
+class PlaceLookup(BaseModel):
+    """What a place name means: the place, or (ambiguous) namesakes to choose from."""
+
+    place: PlaceView | None
+    ambiguous: bool = Field(description="True when one of `alternatives` must be chosen")
+    alternatives: list[PlaceView] = Field(
+        description="Namesakes with their Land; send one's `label` as the name to choose it"
+    )
