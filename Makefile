@@ -32,6 +32,7 @@ test: export LOBU_REQUIRE_ALL = 1
 test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itself, skips nothing
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-libreoffice.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
 

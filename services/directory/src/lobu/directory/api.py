@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from lobu.directory.domain import etag, parse_if_match
 from lobu.directory.exports import csv_lines, geojson_chunks
 from lobu.directory.importer import AllianceImporter
+from lobu.directory.places import Gazetteer, Place
 from lobu.directory.query_params import SearchQuery
 from lobu.directory.schemas import (
     AllianceCreate,
@@ -20,6 +21,8 @@ from lobu.directory.schemas import (
     AllianceUpdate,
     AuditView,
     ImportReport,
+    PlaceLookup,
+    PlaceView,
     RepublishReport,
 )
 from lobu.directory.search import AllianceSearch
@@ -30,6 +33,7 @@ router = ServiceRouter(prefix="/alliances", tags=["alliances"])
 admin_router = ServiceRouter(prefix="/admin", tags=["administration"])
 # The import's CSV body, counted while it streams in (JSON bodies: 1 MiB, ServiceRouter's).
 IMPORT_MAX_BODY_BYTES = 20 * MIB
+places_router = ServiceRouter(prefix="/places", tags=["places"])
 
 AllianceId = Annotated[str, Path(min_length=1, max_length=64, description="The alliance's id")]
 
@@ -211,12 +215,19 @@ async def update_alliance(
 @router.delete(
     "/{alliance_id}",
     status_code=http_status.HTTP_204_NO_CONTENT,
-    summary="Remove an alliance (admin)",
+    summary="Remove an alliance (admin); If-Match optional",
+    responses={412: {"description": "If-Match names a version that is no longer current"}},
 )
 async def delete_alliance(
-    alliance_id: AllianceId, caller: AdminCaller, directory: Directory
+    alliance_id: AllianceId,
+    caller: AdminCaller,
+    directory: Directory,
+    if_match: Annotated[
+        str | None, Header(description='Optional: delete only this version, e.g. "3"')
+    ] = None,
 ) -> Response:
-    await directory.delete(alliance_id, actor=caller)
+    expected = parse_if_match(if_match) if if_match is not None else None
+    await directory.delete(alliance_id, expected_version=expected, actor=caller)
     return Response(status_code=http_status.HTTP_204_NO_CONTENT)
 
 
@@ -228,3 +239,26 @@ async def delete_alliance(
 )
 async def republish(_caller: AdminCaller, directory: Directory) -> RepublishReport:
     return RepublishReport(republished=await directory.republish())
+
+
+def _place_view(place: Place) -> PlaceView:
+    return PlaceView(
+        name=place.name, state=place.state, label=place.label,
+        latitude=place.latitude, longitude=place.longitude,
+    )  # fmt: skip
+
+
+@places_router.get("", response_model=PlaceLookup, summary="Look a German place up by name")
+async def look_up_place(
+    request: Request,
+    name: Annotated[
+        str, Query(min_length=1, max_length=100, description='"Neustadt", "Neustadt, Sachsen"')
+    ],
+) -> PlaceLookup:
+    gazetteer: Gazetteer = request.app.state.gazetteer
+    match = gazetteer.resolve(name)
+    return PlaceLookup(
+        place=_place_view(match.place) if match.place else None,
+        ambiguous=match.ambiguous,
+        alternatives=[_place_view(place) for place in match.alternatives],
+    )

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any
 
-from lobu.directory.schemas import AlliancePrivate
-from lobu.shared.contracts.vocabulary import (
-    AWARDS,
-    PARTNER_TYPES,
-    SOCIAL_PLATFORMS,
-    STAFFING,
-    STATES,
-    STATUSES,
-    TOPICS,
+from lobu.directory.csv_cells import (
+    LIST_COLUMNS,
+    READERS,
+    SEPARATOR,
+    CellError,
+    decimal_de,
+    unreadable_characters,
 )
+from lobu.directory.schemas import AlliancePrivate
+from lobu.shared.contracts.vocabulary import STAFFING, STATUSES
 
 # Column -> API field, in the order of the file.
 COLUMNS: dict[str, str] = {
@@ -43,139 +41,64 @@ COLUMNS: dict[str, str] = {
 FIELD_COLUMNS = {field: column for column, field in COLUMNS.items()}
 REQUIRED_COLUMNS = ("name", "land", "plz", "ort")
 PUBLIC_COLUMNS = [column for column in COLUMNS if column != "kontakte"]
-SEPARATOR = "|"
 
-_PARTNER = re.compile(r"^(?P<name>.+?)\s*\[(?P<type>[^\]]+)\]$")
-_CONTACT = re.compile(
-    r"^(?P<name>[^<]+?)\s*<(?P<email>[^>]+)>(?:\s*\((?P<role>[^)]*)\))?(?:\s*\[(?P<phone>[^\]]*)\])?$"
-)
+# What a spreadsheet takes for the start of a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TEXT_MARK = "'"
 
 
-class CellError(ValueError):
-    """A cell that cannot be read; the message says what was expected."""
+def protect_cell(cell: str) -> str:
+    """The cell as exported: a leading apostrophe before what could start a formula.
+
+    OWASP's advice against CSV injection: spreadsheets then show the text instead of
+    running it. A cell that already begins with an apostrophe gets one too, so that
+    `read_cell` can always take away exactly the one the export added.
+    """
+    return _TEXT_MARK + cell if cell.startswith((*FORMULA_TRIGGERS, _TEXT_MARK)) else cell
 
 
-def _lookup(value: str, table: dict[str, str], what: str) -> str:
-    """A vocabulary code given as code or label (case-insensitive)."""
-    wanted = value.strip().casefold()
-    for code, label in table.items():
-        if wanted in (code.casefold(), label.casefold()):
-            return code
-    if table is STATUSES and wanted == "aufgeloest":
-        return "dissolved"
-    raise CellError(f"unknown {what} {value.strip()!r}; expected one of {', '.join(table)}")
+def read_cell(cell: str) -> str:
+    """The cell as imported: `protect_cell` undone (one apostrophe, only where it adds one)."""
+    if cell.startswith(_TEXT_MARK) and cell[1:].startswith((*FORMULA_TRIGGERS, _TEXT_MARK)):
+        return cell[1:]
+    return cell
 
 
-def _items(cell: str) -> list[str]:
-    return [item.strip() for item in cell.split(SEPARATOR) if item.strip()]
+class RowReading:
+    """What was read from one row: API fields, problems and repairs, each by column."""
+
+    def __init__(self) -> None:
+        self.record: dict[str, Any] = {}
+        self.problems: list[tuple[str, str]] = []
+        self.repairs: list[tuple[str, str]] = []
 
 
-def _number(cell: str) -> float:
-    try:
-        return float(cell.replace(",", "."))
-    except ValueError:
-        raise CellError(f"{cell!r} is not a number") from None
-
-
-def _date(cell: str) -> str:
-    try:
-        if re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", cell):
-            day, month, year = (int(part) for part in cell.split("."))
-            return date(year, month, day).isoformat()
-        return date.fromisoformat(cell).isoformat()
-    except ValueError:
-        raise CellError(f"{cell!r} is not a date (JJJJ-MM-TT or TT.MM.JJJJ)") from None
-
-
-def _social(cell: str) -> list[dict[str, str]]:
-    channels = []
-    for item in _items(cell):
-        platform, separator, url = item.partition("=")
-        if not separator:
-            raise CellError(f"{item!r} is not 'plattform=URL'")
-        channels.append(
-            {"platform": _lookup(platform, SOCIAL_PLATFORMS, "platform"), "url": url.strip()}
-        )
-    return channels
-
-
-def _partners(cell: str) -> list[dict[str, str]]:
-    partners = []
-    for item in _items(cell):
-        match = _PARTNER.match(item)
-        if not match:
-            raise CellError(f"{item!r} is not 'Name [Typ]'")
-        partner_type = _lookup(match["type"], PARTNER_TYPES, "partner type")
-        partners.append({"name": match["name"], "type": partner_type})
-    return partners
-
-
-def _awards(cell: str) -> list[dict[str, Any]]:
-    awards = []
-    for item in _items(cell):
-        code, separator, year = item.rpartition(":")
-        if not separator or not year.strip().isdigit():
-            raise CellError(f"{item!r} is not 'code:Jahr'")
-        awards.append({"award": _lookup(code, AWARDS, "award"), "year": int(year)})
-    return awards
-
-
-def _contacts(cell: str) -> list[dict[str, str | None]]:
-    contacts = []
-    for item in _items(cell):
-        match = _CONTACT.match(item)
-        if not match:
-            raise CellError(f"{item!r} is not 'Name <E-Mail> (Rolle) [Telefon]'")
-        contacts.append(
-            {
-                "name": match["name"],
-                "email": match["email"].strip(),
-                "role": (match["role"] or "").strip() or None,
-                "phone": (match["phone"] or "").strip() or None,
-            }
-        )
-    return contacts
-
-
-_READERS = {
-    "land": lambda cell: _lookup(cell, STATES, "Land"),
-    "breitengrad": _number,
-    "laengengrad": _number,
-    "gegruendet": _date,
-    "status": lambda cell: _lookup(cell, STATUSES, "status"),
-    "personal": lambda cell: _lookup(cell, STAFFING, "staffing"),
-    "social_media": _social,
-    "handlungsfelder": lambda cell: [
-        _lookup(item, TOPICS, "field of action") for item in _items(cell)
-    ],
-    "partner": _partners,
-    "auszeichnungen": _awards,
-    "kontakte": _contacts,
-}
-_LIST_COLUMNS = {"social_media", "handlungsfelder", "partner", "auszeichnungen", "kontakte"}
-
-
-def read_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The API fields of one row, and (column, message) for each cell that cannot be read.
+def read_row(cells: dict[str, str]) -> RowReading:
+    """The API fields of one row, with (column, German message) for every unreadable cell.
 
     An empty cell means "no value": None, or an empty list for list columns.
     """
-    record: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
+    reading = RowReading()
     for column, raw in cells.items():
-        cell = (raw or "").strip()
+        cell = read_cell(raw or "").strip()
         field = COLUMNS[column]
-        if not cell:
-            record[field] = [] if column in _LIST_COLUMNS else None
+        unreadable = unreadable_characters(cell)
+        if unreadable:
+            reading.problems.append((column, unreadable))
             continue
-        reader = _READERS.get(column)
+        if not cell:
+            reading.record[field] = [] if column in LIST_COLUMNS else None
+            continue
+        reader = READERS.get(column)
+        notes: list[str] = []
         try:
-            record[field] = reader(cell) if reader else cell
+            reading.record[field] = reader(cell, notes) if reader else cell
         except CellError as error:
-            problems.append((column, str(error)))
-    if record.get("status") is None and "status" in record:
-        record["status"] = "active"
-    return record, problems
+            reading.problems.append((column, str(error)))
+        reading.repairs.extend((column, note) for note in notes)
+    if reading.record.get("status", "active") is None:
+        reading.record["status"] = "active"
+    return reading
 
 
 def _join(items: list[str]) -> str:
@@ -183,15 +106,24 @@ def _join(items: list[str]) -> str:
 
 
 def _decimal(value: float | None) -> str:
-    return "" if value is None else f"{value:.6f}".rstrip("0").rstrip(".")
+    # A decimal comma: German Excel and Calc take "10.428" for ten thousand four hundred.
+    return "" if value is None else decimal_de(value)
+
+
+def _coordinates(view: AlliancePrivate) -> tuple[str, str]:
+    # Approximate coordinates are the gazetteer's, not the alliance's: left out, so that
+    # a re-import does not turn them into given ones (the import fills them in again).
+    if view.coordinates_approximate:
+        return "", ""
+    return _decimal(view.latitude), _decimal(view.longitude)
 
 
 def format_row(view: AlliancePrivate, *, with_contacts: bool) -> list[str]:
     """One CSV row of an alliance, in column order (contacts only when asked for)."""
     row = [
         view.slug, view.name, view.state, view.district or "", view.municipality or "",
-        view.postal_code, view.city, view.street or "", _decimal(view.latitude),
-        _decimal(view.longitude), view.founded_on.isoformat() if view.founded_on else "",
+        view.postal_code, view.city, view.street or "", *_coordinates(view),
+        view.founded_on.isoformat() if view.founded_on else "",
         STATUSES[view.status], STAFFING[view.staffing] if view.staffing else "",
         view.website or "",
         _join([f"{channel.platform}={channel.url}" for channel in view.social_media]),

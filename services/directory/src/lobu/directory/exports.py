@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from lobu.directory.csv_format import COLUMNS, PUBLIC_COLUMNS, format_row
+from lobu.directory.csv_format import COLUMNS, PUBLIC_COLUMNS, format_row, protect_cell
 from lobu.directory.schemas import AlliancePrivate
 
 BYTE_ORDER_MARK = "\ufeff"  # German Excel reads UTF-8 only with it
@@ -30,7 +30,10 @@ async def csv_lines(
     writer.writerow(list(COLUMNS) if with_contacts else PUBLIC_COLUMNS)
     yield BYTE_ORDER_MARK + take()
     async for view, _distance in alliances:
-        writer.writerow(format_row(view, with_contacts=with_contacts))
+        # No cell may start a formula in the reader's spreadsheet (OWASP CSV injection).
+        writer.writerow(
+            [protect_cell(cell) for cell in format_row(view, with_contacts=with_contacts)]
+        )
         yield take()
 
 
@@ -40,15 +43,23 @@ async def geojson_chunks(
     with_contacts: bool,
     base_url: str,
 ) -> AsyncIterator[str]:
-    """A GeoJSON FeatureCollection of the alliances that have coordinates."""
+    """A GeoJSON FeatureCollection; alliances without coordinates are listed in `unlocated`.
+
+    `unlocated` is a foreign member (RFC 7946, 6.1): maps ignore it, readers learn what
+    the map cannot show. Approximate coordinates (the town's) carry
+    `coordinates_approximate: true` in their properties.
+    """
     yield '{"type": "FeatureCollection", "features": ['
     first = True
+    unlocated: list[dict[str, str]] = []
     async for view, distance in alliances:
+        url = f"{base_url}/buendnisse/{view.slug}"
         if view.latitude is None or view.longitude is None:
+            unlocated.append({"id": view.id, "name": view.name, "city": view.city, "url": url})
             continue
         exclude = set() if with_contacts else {"contacts"}
         properties: dict[str, Any] = view.model_dump(mode="json", exclude=exclude)
-        properties["url"] = f"{base_url}/buendnisse/{view.slug}"
+        properties["url"] = url
         if distance is not None:
             properties["distance_km"] = round(distance, 3)
         feature = {
@@ -59,4 +70,4 @@ async def geojson_chunks(
         }
         yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
         first = False
-    yield "]}"
+    yield '], "unlocated": ' + json.dumps(unlocated, ensure_ascii=False) + "}"

@@ -18,10 +18,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import col
 
+from lobu.directory.csv_cells import unreadable_characters
 from lobu.directory.csv_format import COLUMNS, FIELD_COLUMNS, REQUIRED_COLUMNS, read_row
+from lobu.directory.csv_messages import german_message
 from lobu.directory.errors import DirectoryError, ImportRejectedError, InvalidImportFileError
 from lobu.directory.models import Alliance
-from lobu.directory.schemas import AllianceCreate, ImportReport, ImportRowError
+from lobu.directory.schemas import AllianceCreate, ImportReport, ImportRowError, ImportRowRepair
 from lobu.directory.service import AllianceDirectory
 from lobu.directory.slugs import slug_of
 from lobu.shared import Caller
@@ -33,6 +35,7 @@ MAX_ROWS = 5000
 class _ParsedFile:
     rows: list[tuple[int, AllianceCreate, set[str]]] = field(default_factory=list)
     errors: list[ImportRowError] = field(default_factory=list)
+    repairs: list[ImportRowRepair] = field(default_factory=list)
 
 
 class _RollbackRequestedError(Exception):
@@ -50,6 +53,7 @@ class AllianceImporter:
         parsed = _parse(content)
         report = ImportReport(dry_run=dry_run, created=0, updated=0, unchanged=0, errors=[])
         report.errors.extend(parsed.errors)
+        report.repairs.extend(parsed.repairs)
         try:
             async with self._directory.sessions() as session, session.begin():
                 for line, request, columns in parsed.rows:
@@ -65,8 +69,8 @@ class AllianceImporter:
             pass
         if report.errors and not dry_run:
             raise ImportRejectedError(
-                f"{len(report.errors)} problem(s) in the file; nothing was imported. "
-                "Fix them (a dry run lists them all) and upload the file again.",
+                f"{len(report.errors)} Fehler in der Datei; nichts wurde importiert. Bitte "
+                "korrigieren (ein Probelauf listet alle) und die Datei erneut hochladen.",
                 **report.model_dump(exclude={"dry_run"}),
             )
         return report
@@ -101,13 +105,15 @@ class AllianceImporter:
 
 
 def _parse(content: bytes) -> _ParsedFile:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidImportFileError(
-            f"The file is not UTF-8 (byte {error.start}); save it as 'CSV UTF-8'."
-        ) from error
+    # Undecodable bytes become lone surrogates here; the rows that hold them are reported
+    # by line (csv_format.unreadable_characters) instead of failing the whole file.
+    text = content.decode("utf-8-sig", errors="surrogateescape")
     first_line = text.splitlines()[0] if text else ""
+    if unreadable_characters(first_line):
+        raise InvalidImportFileError(
+            "Die Kopfzeile ist kein UTF-8 (oder enthält Steuerzeichen); speichern Sie die "
+            "Datei als „CSV UTF-8“. The header row is not UTF-8; save the file as 'CSV UTF-8'."
+        )
     # newline="" lets the csv module handle \r\n, \n and old Mac \r line ends itself.
     reader = csv.DictReader(
         io.StringIO(text, newline=""), delimiter=";" if ";" in first_line else ","
@@ -115,15 +121,15 @@ def _parse(content: bytes) -> _ParsedFile:
     try:
         header = [name.strip() for name in reader.fieldnames or []]
     except csv.Error as error:
-        raise InvalidImportFileError(f"The header row cannot be read as CSV: {error}") from error
+        raise InvalidImportFileError(f"Die Kopfzeile ist kein lesbares CSV: {error}") from error
     unknown = [name for name in header if name not in COLUMNS]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if unknown or missing or not header:
         raise InvalidImportFileError(
-            "The header row does not fit the alliance CSV format"
-            + (f"; unknown columns: {', '.join(unknown)}" if unknown else "")
-            + (f"; missing columns: {', '.join(missing)}" if missing else "")
-            + ". See docs/alliance-csv.md.",
+            "Die Kopfzeile passt nicht zum Bündnis-CSV"
+            + (f"; unbekannte Spalten: {', '.join(unknown)}" if unknown else "")
+            + (f"; es fehlen die Spalten: {', '.join(missing)}" if missing else "")
+            + " (siehe docs/alliance-csv.md).",
             unknown_columns=unknown,
             missing_columns=missing,
         )
@@ -132,7 +138,7 @@ def _parse(content: bytes) -> _ParsedFile:
         return _read_rows(reader, header)
     except csv.Error as error:
         raise InvalidImportFileError(
-            f"Line {reader.line_num} cannot be read as CSV: {error}"
+            f"Zeile {reader.line_num} ist kein lesbares CSV: {error}"
         ) from error
 
 
@@ -142,32 +148,56 @@ def _read_rows(reader: csv.DictReader[str], header: list[str]) -> _ParsedFile:
     for number, cells in enumerate(reader, start=1):
         line = reader.line_num
         if number > MAX_ROWS:
-            raise InvalidImportFileError(f"The file has more than {MAX_ROWS} rows; split it.")
+            raise InvalidImportFileError(
+                f"Die Datei hat mehr als {MAX_ROWS} Zeilen; bitte teilen Sie sie auf."
+            )
         if None in cells:  # more cells than columns
-            parsed.errors.append(ImportRowError(line=line, field=None, message="too many cells"))
+            parsed.errors.append(
+                ImportRowError(line=line, field=None, message="mehr Zellen als Spalten")
+            )
             continue
-        record, problems = read_row({name: value or "" for name, value in cells.items()})
-        for problem_column, message in problems:
-            parsed.errors.append(ImportRowError(line=line, field=problem_column, message=message))
-        if problems:
-            continue
-        try:
-            request = AllianceCreate.model_validate(record)
-        except ValidationError as error:
-            for item in error.errors():
-                location = item["loc"][0] if item["loc"] else None
-                column = FIELD_COLUMNS.get(str(location)) if location else None
-                parsed.errors.append(ImportRowError(line=line, field=column, message=item["msg"]))
+        request = _check_row(line, {name: value or "" for name, value in cells.items()}, parsed)
+        if request is None:
             continue
         slug = request.slug or slug_of(request.name)
         if slug in slugs:
             parsed.errors.append(
                 ImportRowError(
                     line=line, field="slug",
-                    message=f"the same alliance ({slug}) is already in line {slugs[slug]}",
+                    message=f"dasselbe Bündnis ({slug}) steht schon in Zeile {slugs[slug]}",
                 )
             )  # fmt: skip
             continue
         slugs[slug] = line
         parsed.rows.append((line, request, set(header)))
     return parsed
+
+
+def _check_row(line: int, cells: dict[str, str], parsed: _ParsedFile) -> AllianceCreate | None:
+    """The row as a request, or None after recording every one of its mistakes."""
+    reading = read_row(cells)
+    parsed.repairs.extend(
+        ImportRowRepair(line=line, field=column, message=message)
+        for column, message in reading.repairs
+    )
+    for problem_column, message in reading.problems:
+        parsed.errors.append(ImportRowError(line=line, field=problem_column, message=message))
+    # Validate what could be read, so that every mistake of the row is reported at once.
+    unreadable = {COLUMNS[column] for column, _message in reading.problems}
+    try:
+        request = AllianceCreate.model_validate(
+            {name: value for name, value in reading.record.items() if name not in unreadable}
+        )
+    except ValidationError as error:
+        for item in error.errors():
+            location = str(item["loc"][0]) if item["loc"] else None
+            if location in unreadable:
+                continue  # already reported as unreadable
+            column: str | None = FIELD_COLUMNS.get(location) if location else None
+            if location is None and "latitude" in reading.record:
+                column = "breitengrad"  # the pair check: name the column people see
+            parsed.errors.append(
+                ImportRowError(line=line, field=column, message=german_message(item, location))
+            )
+        return None
+    return None if reading.problems else request

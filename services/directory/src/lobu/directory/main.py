@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from lobu.directory.api import admin_router
+from lobu.directory.api import admin_router, places_router
 from lobu.directory.api import router as alliances_router
 from lobu.directory.demo import load_demo_data_if_empty
 from lobu.directory.geo import register_sqlite_functions
@@ -36,7 +36,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         runtime,
         title="lobu directory",
         description="The address database of the Lokale Bündnisse für Familie.",
-        routers=[alliances_router, admin_router, pages_router],
+        routers=[alliances_router, admin_router, places_router, pages_router],
         on_start=[load_demo_data],
     )
     app.state.directory = directory

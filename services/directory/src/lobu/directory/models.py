@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from lobu.shared import utc_now
@@ -35,6 +47,10 @@ class Alliance(SQLModel, table=True):
     street: str | None = Field(default=None, max_length=200)
     latitude: float | None = None
     longitude: float | None = None
+    # True when the coordinates were filled in from the gazetteer (the town's centre).
+    coordinates_approximate: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     founded_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     status: str = Field(default="active", max_length=20)
     staffing: str | None = Field(default=None, max_length=20)

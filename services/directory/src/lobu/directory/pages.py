@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lobu.directory.errors import AllianceNotFoundError
-from lobu.directory.places import Gazetteer
+from lobu.directory.places import Gazetteer, PlaceMatch
 from lobu.directory.search import AllianceQuery, AllianceSearch, Near
 from lobu.directory.service import AllianceDirectory
 from lobu.shared.contracts.vocabulary import (
@@ -37,6 +38,7 @@ templates.env.globals.update(
     staffing=STAFFING, awards=AWARDS, platforms=SOCIAL_PLATFORMS,
 )  # fmt: skip
 RADII = (5, 10, 25, 50, 100)
+MAX_CHOICES = 20
 
 
 def _choice(value: str | None, allowed: dict[str, str]) -> str | None:
@@ -59,9 +61,12 @@ async def search_page(
     """The search form with its results; every filter is a plain GET parameter."""
     gazetteer: Gazetteer = request.app.state.gazetteer
     search: AllianceSearch = request.app.state.search
-    place = gazetteer.find(ort) if ort.strip() else None
+    match = gazetteer.resolve(ort) if ort.strip() else PlaceMatch(None)
+    place = match.place
     notice = None
-    if ort.strip() and place is None:
+    if ort.strip() and match.ambiguous:
+        notice = f"Mehrere Orte heißen „{ort}“. Bitte wählen Sie einen aus:"
+    elif ort.strip() and place is None:
         notice = f"Den Ort „{ort}“ kennen wir nicht. Bitte prüfen Sie die Schreibweise."
     query = AllianceQuery(
         text=q or None,
@@ -92,12 +97,27 @@ async def search_page(
         next_url = "/?" + urlencode(kept | {"weiter": page.next_cursor})
     # Each Land facet narrows the current search; it keeps every other filter.
     state_urls = {code: "/?" + urlencode(kept | {"land": code}) for code in STATES}
+    # Namesakes ("Neustadt"): each a link with its Land, the rest of the search kept.
+    choices = [
+        (other.label, "/?" + urlencode(kept | {"ort": other.label}))
+        for other in match.alternatives[:MAX_CHOICES]
+    ]
+    unplaced = await _unplaced(search, query) if place and page else 0
     return templates.TemplateResponse(
         request,
         "search.html",
         {"page": page, "form": form, "place": place, "notice": notice, "radii": RADII,
-         "next_url": next_url, "state_urls": state_urls},
+         "next_url": next_url, "state_urls": state_urls, "choices": choices,
+         "unplaced": unplaced},
     )  # fmt: skip
+
+
+async def _unplaced(search: AllianceSearch, query: AllianceQuery) -> int:
+    """How many alliances match the other filters but have no place (so no distance)."""
+    count = 0
+    async for view, _distance in search.every(replace(query, near=None)):
+        count += view.latitude is None
+    return count
 
 
 @router.get("/buendnisse/{slug}", response_class=HTMLResponse)

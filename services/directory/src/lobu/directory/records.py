@@ -12,15 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
-from lobu.directory.schemas import AllianceCreate, AlliancePrivate
+from lobu.directory.schemas import AlliancePrivate
 from lobu.directory.search_text import search_text_of
 from lobu.shared import as_utc
 
 # Fields that live on the alliances row itself (the rest are child tables).
 ROW_FIELDS = (
     "slug", "name", "state", "district", "municipality", "postal_code", "city", "street",
-    "latitude", "longitude", "founded_on", "status", "staffing", "website", "social_media",
-    "coordinating_organisation", "contacts",
+    "latitude", "longitude", "coordinates_approximate", "founded_on", "status", "staffing",
+    "website", "social_media", "coordinating_organisation", "contacts",
 )  # fmt: skip
 CHILD_FIELDS = ("topics", "partners", "awards")
 
@@ -45,9 +45,8 @@ def search_text_for(record: dict[str, Any]) -> str:
     )
 
 
-def new_alliance(alliance_id: str, slug: str, request: AllianceCreate) -> Alliance:
-    """The row for a new alliance (child rows are written by `replace_children`)."""
-    record = request.model_dump(mode="json") | {"slug": slug}
+def new_alliance(alliance_id: str, record: dict[str, Any]) -> Alliance:
+    """The row for a new alliance from its JSON values (child rows: `replace_children`)."""
     return Alliance(id=alliance_id, search_text=search_text_for(record), **row_values(record))
 
 

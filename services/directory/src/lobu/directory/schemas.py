@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from lobu.directory.search_text import normalise
 from lobu.shared import as_utc
 from lobu.shared.contracts.directory import (
     Award,
@@ -22,17 +30,74 @@ from lobu.shared.contracts.directory import (
     WebAddress,
     check_coordinate_pair,
 )
-from lobu.shared.contracts.vocabulary import AllianceStatus, Staffing, StateCode, TopicCode
+from lobu.shared.contracts.vocabulary import (
+    AWARDS,
+    PARTNER_TYPES,
+    SOCIAL_PLATFORMS,
+    STAFFING,
+    STATES,
+    STATUSES,
+    TOPICS,
+    AllianceStatus,
+    AwardCode,
+    PartnerType,
+    SocialPlatform,
+    Staffing,
+    StateCode,
+    TopicCode,
+)
 
 # Fields only the Servicebüro may set: a coordinator cannot award their own alliance.
 ADMIN_ONLY_FIELDS = frozenset({"status", "awards", "slug"})
+
+
+def _code_or_label(table: dict[str, str]) -> BeforeValidator:
+    """Accept a vocabulary's code or its German label (any case, "ue" for "ü"): the code."""
+    codes = {normalise(code): code for code in table} | {
+        normalise(label): code for code, label in table.items()
+    }
+
+    def to_code(value: Any) -> Any:
+        # Anything else is left for the Literal to refuse, naming the allowed codes.
+        return codes.get(normalise(value), value) if isinstance(value, str) else value
+
+    accepted: Any = Literal[tuple(dict.fromkeys([*table, *table.values()]))]
+    return BeforeValidator(to_code, json_schema_input_type=accepted)
+
+
+# Requests take codes or labels ("Bayern" or "BY"); responses and events carry codes.
+StateInput = Annotated[StateCode, _code_or_label(STATES)]
+TopicInput = Annotated[TopicCode, _code_or_label(TOPICS)]
+StatusInput = Annotated[AllianceStatus, _code_or_label(STATUSES)]
+StaffingInput = Annotated[Staffing, _code_or_label(STAFFING)]
+
+
+class PartnerInput(Partner):
+    """A partner; its type as code or label."""
+
+    type: Annotated[PartnerType, _code_or_label(PARTNER_TYPES)]
+
+
+class AwardInput(Award):
+    """An award; as code or label."""
+
+    award: Annotated[AwardCode, _code_or_label(AWARDS)]
+
+
+class SocialMediaInput(SocialMediaChannel):
+    """A social-media channel; the platform as code or label."""
+
+    platform: Annotated[SocialPlatform, _code_or_label(SOCIAL_PLATFORMS)]
 
 
 class AllianceFields(BaseModel):
     """The editable public fields of an alliance."""
 
     name: ShortText = Field(examples=["Lokales Bündnis für Familie Goslar"])
-    state: StateCode = Field(description="Land as ISO 3166-2 code without 'DE-'", examples=["NI"])
+    state: StateInput = Field(
+        description="Land as ISO 3166-2 code without 'DE-' (or its name, e.g. Niedersachsen)",
+        examples=["NI"],
+    )
     district: ShortText | None = Field(default=None, examples=["Landkreis Goslar"])
     municipality: ShortText | None = Field(default=None, examples=["Goslar"])
     postal_code: PostalCode = Field(examples=["38640"])
@@ -41,13 +106,15 @@ class AllianceFields(BaseModel):
     latitude: Latitude | None = Field(default=None, examples=[51.9059])
     longitude: Longitude | None = Field(default=None, examples=[10.4289])
     founded_on: FoundingDate | None = None
-    status: AllianceStatus = "active"
-    staffing: Staffing | None = None
+    status: StatusInput = "active"
+    staffing: StaffingInput | None = None
     website: WebAddress | None = None
-    social_media: list[SocialMediaChannel] = Field(default_factory=list, max_length=20)
-    topics: list[TopicCode] = Field(default_factory=list, max_length=12)
-    partners: list[Partner] = Field(default_factory=list, max_length=200)
-    awards: list[Award] = Field(default_factory=list, max_length=20)
+    social_media: list[SocialMediaInput] = Field(default_factory=list, max_length=20)
+    topics: list[TopicInput] = Field(
+        default_factory=list, max_length=12, examples=[["kinderbetreuung", "Kinderarmut"]]
+    )
+    partners: list[PartnerInput] = Field(default_factory=list, max_length=200)
+    awards: list[AwardInput] = Field(default_factory=list, max_length=20)
     coordinating_organisation: ShortText | None = None
 
     @model_validator(mode="after")
@@ -73,7 +140,7 @@ class AllianceUpdate(BaseModel):
 
     slug: Slug | None = None
     name: ShortText | None = None
-    state: StateCode | None = None
+    state: StateInput | None = None
     district: ShortText | None = None
     municipality: ShortText | None = None
     postal_code: PostalCode | None = None
@@ -82,13 +149,13 @@ class AllianceUpdate(BaseModel):
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     founded_on: FoundingDate | None = None
-    status: AllianceStatus | None = None
-    staffing: Staffing | None = None
+    status: StatusInput | None = None
+    staffing: StaffingInput | None = None
     website: WebAddress | None = None
-    social_media: list[SocialMediaChannel] | None = Field(default=None, max_length=20)
-    topics: list[TopicCode] | None = Field(default=None, max_length=12)
-    partners: list[Partner] | None = Field(default=None, max_length=200)
-    awards: list[Award] | None = Field(default=None, max_length=20)
+    social_media: list[SocialMediaInput] | None = Field(default=None, max_length=20)
+    topics: list[TopicInput] | None = Field(default=None, max_length=12)
+    partners: list[PartnerInput] | None = Field(default=None, max_length=200)
+    awards: list[AwardInput] | None = Field(default=None, max_length=20)
     coordinating_organisation: ShortText | None = None
     contacts: list[ContactPerson] | None = Field(default=None, max_length=20)
 
@@ -112,6 +179,11 @@ class AlliancePublic(AllianceFields):
 
     id: str
     slug: Slug
+    coordinates_approximate: bool = Field(
+        default=False,
+        description="True when the coordinates are the town's, filled in from the gazetteer "
+        "because none were given",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -172,17 +244,46 @@ class ImportRowError(BaseModel):
     message: str
 
 
+class ImportRowRepair(BaseModel):
+    """A value of a row read in the one way it can be meant (e.g. a postcode's lost zero)."""
+
+    line: int = Field(description="The line in the file (the header is line 1)")
+    field: str = Field(description="The column")
+    message: str
+
+
 class ImportReport(BaseModel):
-    """What an import did, or (dry run) would do."""
+    """What an import did, or (dry run) would do; `repairs` says what was read as meant."""
 
     dry_run: bool
     created: int
     updated: int
     unchanged: int
     errors: list[ImportRowError]
+    repairs: list[ImportRowRepair] = Field(default_factory=list)
 
 
 class RepublishReport(BaseModel):
     """How many alliance snapshots were queued for publishing."""
 
     republished: int
+
+
+class PlaceView(BaseModel):
+    """A place of the gazetteer (GeoNames, CC BY 4.0)."""
+
+    name: str
+    state: StateCode
+    label: str = Field(description='Name and Land, e.g. "Neustadt in Sachsen, Sachsen"')
+    latitude: float
+    longitude: float
+
+
+class PlaceLookup(BaseModel):
+    """What a place name means: the place, or (ambiguous) namesakes to choose from."""
+
+    place: PlaceView | None
+    ambiguous: bool = Field(description="True when one of `alternatives` must be chosen")
+    alternatives: list[PlaceView] = Field(
+        description="Namesakes with their Land; send one's `label` as the name to choose it"
+    )

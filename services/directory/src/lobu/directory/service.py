@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -18,6 +19,7 @@ from lobu.directory.errors import (
     StaleVersionError,
 )
 from lobu.directory.models import Alliance, AuditEntry
+from lobu.directory.places import Gazetteer
 from lobu.directory.records import (
     CHILD_FIELDS,
     delete_children,
@@ -56,9 +58,16 @@ ACTION_DELETED = "lobu.directory.alliance.deleted"
 class AllianceDirectory:
     """Creates, changes, removes, finds and republishes alliances."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        source: str,
+        places: Gazetteer | None = None,
+    ) -> None:
         self.sessions = sessions
         self._source = source
+        self._places = places or Gazetteer.shipped()
 
     async def create(self, request: AllianceCreate, *, actor: Caller) -> AlliancePrivate:
         """Enter a new alliance; publishes `created` and its contacts."""
@@ -70,10 +79,12 @@ class AllianceDirectory:
     ) -> AlliancePrivate:
         """`create` inside the caller's transaction (the importer's)."""
         slug = await self._free_slug(session, request.slug, request.name)
-        alliance = new_alliance(str(uuid.uuid4()), slug, request)
+        record = request.model_dump(mode="json")
+        record |= self._placed(record, record) | {"slug": slug}
+        alliance = new_alliance(str(uuid.uuid4()), record)
         session.add(alliance)
         await session.flush()
-        record = request.model_dump(mode="json")
+        record.pop("slug")
         record["topics"] = without_duplicates(record["topics"])
         replace_children(session, alliance.id, record)
         await session.flush()
@@ -129,6 +140,7 @@ class AllianceDirectory:
         if "topics" in requested:
             requested["topics"] = without_duplicates(requested["topics"])
         before_values = before.model_dump(mode="json")
+        requested |= self._placed(before_values, requested)
         changed = changed_fields(before_values, requested)
         # Sending an admin-only field unchanged (a client PATCHing the whole record) is fine.
         forbidden = sorted(set(changed) & ADMIN_ONLY_FIELDS)
@@ -169,12 +181,31 @@ class AllianceDirectory:
         _audit(session, after, action=ACTION_UPDATED, actor=actor, changed=changed)
         return after
 
-    async def delete(self, alliance_id: str, *, actor: Caller) -> None:
-        """Remove an alliance; publishes `deleted`, and an empty contact list."""
+    async def delete(
+        self, alliance_id: str, *, expected_version: int | None = None, actor: Caller
+    ) -> None:
+        """Remove an alliance; publishes `deleted`, and an empty contact list.
+
+        Compare-and-set like `update`: the DELETE itself returns the version it removed,
+        so an update committing meanwhile cannot make the deletion reuse its version
+        (PostgreSQL re-reads the row after the updater's lock). With `expected_version`
+        (If-Match) a newer version is refused with 412 and nothing is deleted.
+        """
         async with transaction(self.sessions) as session:
-            alliance = await _load(session, alliance_id)
-            version = alliance.version + 1
-            await session.delete(alliance)
+            condition = [col(Alliance.id) == alliance_id]
+            if expected_version is not None:
+                condition.append(col(Alliance.version) == expected_version)
+            removed = await session.scalar(
+                sql_delete(Alliance)
+                .where(*condition)
+                .returning(col(Alliance.version))
+                .execution_options(synchronize_session=False)
+            )
+            if removed is None:
+                current = await _load(session, alliance_id)  # 404 when it is gone
+                check_version(expected=expected_version, current=current.version)
+                raise StaleVersionError("The alliance changed while it was deleted; try again.")
+            version = removed + 1
             add_event(
                 session, event_type=ALLIANCE_DELETED, source=self._source, subject=alliance_id,
                 data=AllianceDeleted(id=alliance_id, version=version, deleted_at=utc_now()),
@@ -233,6 +264,31 @@ class AllianceDirectory:
                     self._publish_contacts(session, view)
                 published += len(rows)
                 last_id = rows[-1].id
+
+    def _placed(self, before: dict[str, Any], requested: dict[str, Any]) -> dict[str, Any]:
+        """Coordinates to store with `requested`: given ones, else the town's (approximate).
+
+        Given coordinates are never overwritten; approximate (or missing) ones follow a
+        change of city, municipality or Land; a place the gazetteer cannot name without
+        guessing (unknown, or namesakes in the Land) leaves the alliance without any.
+        """
+        if requested.get("latitude") is not None:
+            return {"coordinates_approximate": False}
+        if "latitude" not in requested:
+            approximate_or_none = before["latitude"] is None or before["coordinates_approximate"]
+            if not approximate_or_none or not {"city", "municipality", "state"} & set(requested):
+                return {}
+        values = before | requested
+        place = self._places.locate(
+            values["city"], values.get("municipality"), state=values["state"]
+        )
+        if place is None:
+            return {"latitude": None, "longitude": None, "coordinates_approximate": False}
+        return {
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "coordinates_approximate": True,
+        }
 
     async def _free_slug(self, session: AsyncSession, wanted: str | None, name: str) -> str:
         """`wanted` when it is free (409 when taken), else a free slug made from `name`."""

@@ -104,6 +104,10 @@ class AllianceSnapshot(ContractModel):
     street: ShortText | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
+    coordinates_approximate: bool = Field(
+        default=False,
+        description="True when the coordinates are the town's, filled in from a gazetteer",
+    )
     founded_on: FoundingDate | None = None
     status: AllianceStatus = "active"
     staffing: Staffing | None = None
