@@ -1,4 +1,4 @@
-"""The public contracts (topic directory.alliance) have no field for a person's name, email or phone.
+"""Public contracts have no field for a person's name, email or phone number.
 
 The schemas are walked completely (nested objects, arrays, `$defs`), both as the
 contracts produce them now and as committed in shared/schemas/. Personal data is
@@ -18,12 +18,20 @@ import pytest
 
 from lobu.shared.contracts import EVENT_DEFINITIONS
 from lobu.shared.contracts.directory import ALLIANCE_CONTACTS_CHANGED
-from lobu.shared.topics import DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS
+from lobu.shared.topics import (
+    DIRECTORY_ALLIANCE,
+    DIRECTORY_ALLIANCE_CONTACTS,
+    EVENTS_ACTION,
+    EVENTS_REGISTRATION,
+    SURVEYS_INVITATION,
+    SURVEYS_RESPONSE,
+    SURVEYS_SURVEY,
+)
 
 pytestmark = pytest.mark.contract
 
-PUBLIC_TOPICS = {DIRECTORY_ALLIANCE}
-INTERNAL_TOPICS = {DIRECTORY_ALLIANCE_CONTACTS}
+PUBLIC_TOPICS = {DIRECTORY_ALLIANCE, SURVEYS_SURVEY, SURVEYS_RESPONSE, EVENTS_ACTION}
+INTERNAL_TOPICS = {DIRECTORY_ALLIANCE_CONTACTS, SURVEYS_INVITATION, EVENTS_REGISTRATION}
 SCHEMA_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 
 # Property names that hold a person or a way to reach one. `name` alone is allowed:
@@ -59,9 +67,11 @@ def personal_fields(schema: dict[str, Any]) -> list[str]:
     """Where `schema` has room for personal data: by a field's name, or an email format."""
     found = []
     for path, name, value in walk(schema):
-        if PERSONAL_NAME.search(name):
-            found.append(path)
-        elif "email" in json.dumps(value).lower() or "phone" in json.dumps(value).lower():
+        if (
+            PERSONAL_NAME.search(name)
+            or "email" in json.dumps(value).lower()
+            or "phone" in json.dumps(value).lower()
+        ):
             found.append(path)
     for def_name in schema.get("$defs", {}):
         if PERSONAL_NAME.search(re.sub(r"(?<!^)([A-Z])", r"_\1", def_name)):
@@ -107,6 +117,4 @@ def test_the_walk_finds_the_contacts_of_the_internal_contract() -> None:
 
     found = personal_fields(schema)
 
-    assert {"data.contacts", "$defs.ContactPerson.email", "$defs.ContactPerson.phone"} <= set(
-        found
-    )
+    assert {"data.contacts", "$defs.ContactPerson.email", "$defs.ContactPerson.phone"} <= set(found)
