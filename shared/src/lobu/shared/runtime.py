@@ -7,8 +7,9 @@ created at import time, so tests build their own runtime with their own settings
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -25,9 +26,26 @@ from lobu.shared.kafka import KafkaConnection, create_broker
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.migrations import upgrade_database
 from lobu.shared.relay import OutboxRelay
+from lobu.shared.safe_errors import describe_error
 from lobu.shared.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
+
+
+# How long one step of a shutdown may take before it is abandoned.
+STOP_STEP_SECONDS = 15.0
+
+
+async def _bounded(what: str, step: Awaitable[None]) -> None:
+    # asyncio.wait, not wait_for: wait_for would wait for the cancelled step to end too.
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=STOP_STEP_SECONDS)
+    if not done:
+        task.cancel()
+        logger.warning("stopping %s took over %.0f s; abandoned", what, STOP_STEP_SECONDS)
+        return
+    if not task.cancelled() and (error := task.exception()):
+        logger.warning("stopping %s failed: %s", what, describe_error(error))
 
 
 @dataclass
@@ -122,10 +140,16 @@ class ServiceRuntime:
         self.relay.start()
 
     async def stop(self) -> None:
-        """Stop relaying and consuming, close connections."""
-        await self.relay.stop()
-        await self.kafka.stop()
-        await self.engine.dispose()
+        """Stop relaying and consuming, close connections; each step is bounded.
+
+        A shutdown must end (an orchestrator's SIGTERM, a test's teardown) even when a
+        step waits on a broker or a database that does not answer: whatever did not
+        finish is abandoned with a warning. Nothing is lost by that: unpublished outbox
+        rows stay in the database and uncommitted offsets are read again.
+        """
+        await _bounded("the outbox relay", self.relay.stop())
+        await _bounded("the Kafka connection", self.kafka.stop())
+        await _bounded("the database engine", self.engine.dispose())
 
     async def readiness(self) -> dict[str, str]:
         """ "ok" or what is wrong, for the database and Kafka."""

@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from lobu.directory.errors import InvalidSearchError
-from lobu.directory.search import AllianceQuery, Near
-from lobu.shared.contracts.vocabulary import (
-    AllianceStatus,
-    AwardCode,
-    PartnerType,
-    StateCode,
-    TopicCode,
+from lobu.directory.schemas import (
+    AwardCodeInput,
+    PartnerTypeInput,
+    StateInput,
+    StatusInput,
+    TopicInput,
 )
+from lobu.directory.search import AllianceQuery, Near
 
 DEFAULT_RADIUS_KM = 25.0
 # ASCII decimals only: float() would also read "١٢" (Arabic-Indic digits), "1_0" or "nan".
@@ -42,11 +42,13 @@ def alliance_query(
     q: Annotated[
         str | None, Query(max_length=200, description="Words in name, place or partners")
     ] = None,
-    state: Annotated[StateCode | None, Query(description="Land, e.g. NI")] = None,
-    topic: Annotated[TopicCode | None, Query(description="A field of action")] = None,
-    partner_type: Annotated[PartnerType | None, Query()] = None,
-    status: Annotated[AllianceStatus | None, Query()] = None,
-    award: Annotated[AwardCode | None, Query()] = None,
+    state: Annotated[StateInput | None, Query(description="Land, e.g. NI or Niedersachsen")] = None,
+    topic: Annotated[
+        TopicInput | None, Query(description="A field of action (code or label)")
+    ] = None,
+    partner_type: Annotated[PartnerTypeInput | None, Query()] = None,
+    status: Annotated[StatusInput | None, Query()] = None,
+    award: Annotated[AwardCodeInput | None, Query()] = None,
     near: Annotated[
         str | None, Query(max_length=60, description="latitude,longitude; sorts by distance")
     ] = None,

@@ -70,6 +70,8 @@ StateInput = Annotated[StateCode, _code_or_label(STATES)]
 TopicInput = Annotated[TopicCode, _code_or_label(TOPICS)]
 StatusInput = Annotated[AllianceStatus, _code_or_label(STATUSES)]
 StaffingInput = Annotated[Staffing, _code_or_label(STAFFING)]
+PartnerTypeInput = Annotated[PartnerType, _code_or_label(PARTNER_TYPES)]
+AwardCodeInput = Annotated[AwardCode, _code_or_label(AWARDS)]
 
 
 class PartnerInput(Partner):
