@@ -44,6 +44,7 @@ from lobu.shared.contracts.events import (
     REGISTRATION_WAITLISTED,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationFact,
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
@@ -52,6 +53,7 @@ from lobu.shared.contracts.surveys import (
     INVITATION_ISSUED,
     INVITATION_REMINDED,
     InvitationAnswered,
+    InvitationFact,
     InvitationIssued,
     InvitationReminded,
 )
@@ -115,6 +117,7 @@ def survey_fact(kind: str, alliance_id: str, *, replaced: bool = False) -> Envel
         "survey_id": "s-1", "year": 2026, "title": TITLE, "invitation_id": "i-1",
         "alliance_id": alliance_id, "link": LINK, "closes_at": CLOSES,
     }  # fmt: skip
+    data: InvitationFact
     if kind == INVITATION_ISSUED:
         data = InvitationIssued(**common, intro="Wie geht es Familien in Ihrer Stadt?")
     elif kind == INVITATION_REMINDED:
@@ -136,6 +139,7 @@ def registration(kind: str, **changes: object) -> Envelope:
         "status": "confirmed", "cancel_url": CANCEL_URL,
     }  # fmt: skip
     values |= changes
+    data: RegistrationFact
     if kind == REGISTRATION_WAITLISTED:
         data = RegistrationWaitlisted.model_validate(
             {**values, "status": "waitlisted", "seats_ahead": 5}
@@ -494,3 +498,61 @@ async def test_invitation_and_contacts_at_once_still_send_the_invitation(
 
     assert set(await rows(sessions, INVITATION_ISSUED)) == {GRETE.email, JOSEF.email}
     assert await pending(sessions) == []
+
+
+# --- subscription, logs ----------------------------------------------------------------
+
+
+class RecordingRuntime:
+    """Stands in for ServiceRuntime.add_consumer: remembers the subscriptions."""
+
+    def __init__(self) -> None:
+        self.consumers: list[tuple[str, list[str], dict[str, EventHandler]]] = []
+
+    def add_consumer(
+        self, *, name: str, topics: list[str], handlers: dict[str, EventHandler]
+    ) -> None:
+        self.consumers.append((name, list(topics), handlers))
+
+
+def test_one_consumer_group_follows_the_four_topics(
+    notification_settings: SettingsFactory,
+) -> None:
+    from lobu.notifications.consumers import subscribe_to_alliances
+
+    settings = notification_settings()
+    runtime = RecordingRuntime()
+    mails = RegistrationMails(Notifier(MessageRenderer(), links_for(settings)))
+    subscribe_to_alliances(runtime, reactions_for(settings), mails)  # type: ignore[arg-type]
+    ((name, topics, handled),) = runtime.consumers
+    assert name == "notifications"
+    assert set(topics) == {
+        "directory.alliance",
+        "directory.alliance-contacts",
+        "surveys.invitation",
+        "events.registration",
+    }
+    assert {route.event_type for route in ROUTES} <= set(handled)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_no_link_and_no_participant_in_the_logs(
+    engine: AsyncEngine, handlers: dict[str, EventHandler], caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions = create_session_factory(engine)
+    alliance = str(uuid.uuid4())
+    # Ours at DEBUG, everything else at INFO (aiosqlite's DEBUG log prints bound parameters).
+    caplog.set_level("INFO")
+    caplog.set_level("DEBUG", logger="lobu")
+    await deliver(
+        sessions,
+        handlers,
+        survey_fact(INVITATION_ISSUED, alliance),
+        created(alliance),
+        contacts(alliance, [GRETE]),
+        survey_fact(INVITATION_ANSWERED, alliance),
+        registration(REGISTRATION_CONFIRMED),
+    )
+    assert set(await rows(sessions, INVITATION_ISSUED)) == {GRETE.email}
+    for secret in (LINK, CANCEL_URL, "juergen.weiss@example.org", "Jürgen Weiß"):
+        assert secret not in caplog.text
