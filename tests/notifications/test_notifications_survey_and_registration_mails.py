@@ -556,3 +556,15 @@ async def test_no_link_and_no_participant_in_the_logs(
     assert set(await rows(sessions, INVITATION_ISSUED)) == {GRETE.email}
     for secret in (LINK, CANCEL_URL, "juergen.weiss@example.org", "Jürgen Weiß"):
         assert secret not in caplog.text
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_deleted_alliance_cancels_its_unsent_survey_mails(
+    engine: AsyncEngine, handlers: dict[str, EventHandler]
+) -> None:
+    sessions = create_session_factory(engine)
+    alliance = str(uuid.uuid4())
+    await deliver(sessions, handlers, created(alliance), contacts(alliance, [GRETE]))
+    await deliver(sessions, handlers, survey_fact(INVITATION_ISSUED, alliance), deleted(alliance))
+    issued = await rows(sessions, INVITATION_ISSUED)
+    assert issued[GRETE.email].status == "cancelled"
