@@ -86,34 +86,38 @@ async def test_invitation_answer_and_receipt_by_mail(
         assert response.status_code == 201, response.text
     async with httpx.AsyncClient(base_url=surveys.url, headers=platform.admin_headers) as client:
 
-        async def replicated() -> bool:
+        def invitations() -> list[object]:
+            return [m for m in platform.mails_to(email) if m["Subject"].startswith("Einladung")]
+
+        # The broker is shared with other modules' alliances: open a new survey until
+        # one opened after surveys knew ours, i.e. until our contact is invited.
+        survey_ids: dict[str, str] = {}
+
+        async def invited() -> bool:
+            if invitations():
+                return True
+            title = f"Bündnisumfrage {uuid.uuid4().hex[:6]}"
             probe = await client.post(
                 "/surveys",
                 json={
                     "year": 2026,
-                    "title": f"Bündnisumfrage {uuid.uuid4().hex[:4]}",
+                    "title": title,
                     "closes_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
                     "questions": QUESTIONS,
                 },
             )
             assert probe.status_code == 201, probe.text
-            created = probe.json()
-            opened = await client.post(f"/surveys/{created['id']}/open")
+            opened = await client.post(f"/surveys/{probe.json()['id']}/open")
             assert opened.status_code == 200, opened.text
-            if opened.json().get("invited", 0) >= 1:
-                survey_ids.append(created["id"])
-                return True
+            survey_ids[title] = probe.json()["id"]
             return False
 
-        survey_ids: list[str] = []
-        await eventually(replicated, timeout=60, interval=1, what="surveys to know the alliance")
-        (survey_id,) = survey_ids
-
-        def invitations() -> list[object]:
-            return [m for m in platform.mails_to(email) if m["Subject"].startswith("Einladung")]
-
+        await eventually(invited, timeout=120, interval=3, what="the invitation mail")
         await eventually(lambda: bool(invitations()), timeout=60, what="the invitation mail")
-        text = text_part(invitations()[-1])
+        invitation = invitations()[0]
+        subject = str(invitation["Subject"])  # type: ignore[index]
+        (survey_id,) = [sid for title, sid in survey_ids.items() if title in subject]
+        text = text_part(invitation)
         assert f"„{name}“" in text
         match = re.search(r"^(http\S*/umfrage/([\w-]+))\r?$", text, flags=re.MULTILINE)
         assert match, text
@@ -132,6 +136,6 @@ async def test_invitation_answer_and_receipt_by_mail(
         results = await client.get(f"/surveys/{survey_id}/results")
         assert results.status_code == 200, results.text
         # One respondent is below the results' privacy threshold: counted, not shown.
-        assert (results.json()["invited"], results.json()["suppressed"]) == (1, True)
+        assert results.json()["suppressed"] is True, results.text
         survey = (await client.get(f"/surveys/{survey_id}")).json()
         assert survey["respondents"] == 1, survey
