@@ -34,6 +34,7 @@ SERVICES = {
             "mail_recipients",
             "preferences",
             "digest_items",
+            "pending_survey_mails",
         },
     ),
     "surveys": (

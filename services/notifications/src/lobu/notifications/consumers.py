@@ -1,8 +1,17 @@
-"""Kafka subscriptions of notifications: which event types go to which handler."""
+"""Kafka subscriptions of notifications: which event types go to which handler.
+
+One consumer group follows every topic notifications mails from: the directory's two
+alliance topics, `surveys.invitation` and `events.registration`. One group keeps one
+inbox and one set of partitions per instance; the handlers are keyed by event type,
+which are unique across topics, and the joins lock per alliance, not per topic.
+"""
 
 from __future__ import annotations
 
+from lobu.notifications.registration_mails import FACTS as REGISTRATION_FACTS
+from lobu.notifications.registration_mails import RegistrationMails
 from lobu.notifications.service import AllianceReactions
+from lobu.notifications.survey_mails import FACTS as SURVEY_FACTS
 from lobu.shared import EventHandler, ServiceRuntime
 from lobu.shared.contracts.directory import (
     ALLIANCE_CONTACTS_CHANGED,
@@ -11,14 +20,19 @@ from lobu.shared.contracts.directory import (
     ALLIANCE_SNAPSHOT,
     ALLIANCE_UPDATED,
 )
-from lobu.shared.topics import DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS
+from lobu.shared.topics import (
+    DIRECTORY_ALLIANCE,
+    DIRECTORY_ALLIANCE_CONTACTS,
+    EVENTS_REGISTRATION,
+    SURVEYS_INVITATION,
+)
 
 CONSUMER_GROUP = "notifications"
 
 
 def alliance_handlers(reactions: AllianceReactions) -> dict[str, EventHandler]:
-    """Which handler each alliance event type goes to (unknown types are ignored)."""
-    return {
+    """Which handler each alliance and survey event type goes to (unknown types are ignored)."""
+    handlers: dict[str, EventHandler] = {
         ALLIANCE_CREATED: reactions.on_created,
         ALLIANCE_UPDATED: reactions.on_updated,
         # A republished snapshot refreshes the replica like an update (no welcome).
@@ -26,12 +40,25 @@ def alliance_handlers(reactions: AllianceReactions) -> dict[str, EventHandler]:
         ALLIANCE_DELETED: reactions.on_deleted,
         ALLIANCE_CONTACTS_CHANGED: reactions.on_contacts_changed,
     }
+    for event_type in SURVEY_FACTS:
+        handlers[event_type] = reactions.surveys.on_invitation_fact
+    return handlers
 
 
-def subscribe_to_alliances(runtime: ServiceRuntime, reactions: AllianceReactions) -> None:
-    """Follow both alliance topics in one consumer group."""
-    runtime.add_consumer(
-        name=CONSUMER_GROUP,
-        topics=[DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS],
-        handlers=alliance_handlers(reactions),
-    )
+def registration_handlers(mails: RegistrationMails) -> dict[str, EventHandler]:
+    """Which handler each registration event type goes to."""
+    return dict.fromkeys(REGISTRATION_FACTS, mails.on_registration_fact)
+
+
+def subscribe_to_alliances(
+    runtime: ServiceRuntime,
+    reactions: AllianceReactions,
+    registrations: RegistrationMails | None = None,
+) -> None:
+    """Follow the alliance, survey-invitation and registration topics in one group."""
+    handlers = alliance_handlers(reactions)
+    topics = [DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS, SURVEYS_INVITATION]
+    if registrations is not None:
+        handlers |= registration_handlers(registrations)
+        topics.append(EVENTS_REGISTRATION)
+    runtime.add_consumer(name=CONSUMER_GROUP, topics=topics, handlers=handlers)

@@ -14,6 +14,7 @@ from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.notifier import Notifier
 from lobu.notifications.pages import router as pages_router
 from lobu.notifications.preferences import UnsubscribeLinks
+from lobu.notifications.registration_mails import RegistrationMails
 from lobu.notifications.service import AllianceReactions
 from lobu.notifications.settings import NotificationSettings
 from lobu.shared import ServiceRuntime, create_service_app
@@ -60,13 +61,15 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     links = UnsubscribeLinks(
         secret=settings.unsubscribe_secret, public_base_url=settings.public_base_url
     )
+    notifier = Notifier(renderer, links)
     subscribe_to_alliances(
         runtime,
         AllianceReactions(
-            Notifier(renderer, links),
+            notifier,
             servicebuero_address=settings.servicebuero_address,
             directory_url=settings.directory_public_url,
         ),
+        RegistrationMails(notifier),
     )
     dispatcher = DeliveryDispatcher(
         runtime.sessions,

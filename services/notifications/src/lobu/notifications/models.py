@@ -43,6 +43,25 @@ class ContactsReplica(SQLModel, table=True):
     contacts: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
 
 
+class PendingSurveyMail(SQLModel, table=True):
+    """A survey fact for an alliance whose contacts (or record) are not known yet.
+
+    Written and read under the per-alliance lock; addressed and deleted when the
+    alliance and its contacts are both known, deleted unsent when the alliance is. The
+    data holds the personal link (a credential): the row lives only until then.
+    """
+
+    __tablename__ = "pending_survey_mails"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    event_type: str = Field(max_length=200)
+    alliance_id: str = Field(max_length=64, index=True)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
 class DeliveryStatus(StrEnum):
     """Where a delivery stands.
 

@@ -5,10 +5,10 @@ handlers in service.py find the rows for an event and resolve the recipients; th
 templates live in `templates/mail/<template>.{subject.txt,txt,html}`.
 
 Recipients come in three kinds. Alliance contacts come from the replica of the
-directory's contacts topic. The Servicebüro is one configured address
-(`LOBU_NOTIFICATIONS_SERVICEBUERO_ADDRESS`). Event participants will come from the
-events service's internal topic; that service and its contract do not exist yet, so
-the kind is declared here and no route uses it until the contract is published.
+directory's contacts topic (the welcome, and the survey mails of `surveys.invitation`).
+The Servicebüro is one configured address (`LOBU_NOTIFICATIONS_SERVICEBUERO_ADDRESS`).
+Event participants are named by the registration fact itself (`events.registration`:
+its `email` and `name`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,24 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from lobu.shared.contracts.directory import ALLIANCE_CREATED, ALLIANCE_DELETED
+from lobu.shared.contracts.events import (
+    REGISTRATION_CANCELLED,
+    REGISTRATION_CONFIRMED,
+    REGISTRATION_PROMOTED,
+    REGISTRATION_WAITLISTED,
+)
+from lobu.shared.contracts.surveys import (
+    INVITATION_ANSWERED,
+    INVITATION_ISSUED,
+    INVITATION_REMINDED,
+)
 
 
 class RecipientKind(StrEnum):
     """Where a route's recipients come from."""
 
     ALLIANCE_CONTACTS = "alliance_contacts"
-    EVENT_PARTICIPANTS = "event_participants"  # from the events service, once it exists
+    EVENT_PARTICIPANTS = "event_participants"  # named by the registration fact
     SERVICEBUERO = "servicebuero"
 
 
@@ -95,6 +106,51 @@ ROUTES: tuple[Route, ...] = (
         RecipientKind.SERVICEBUERO,
         Category.DIRECTORY_CHANGES,
         digest_summary="Ausgetragen: {alliance_name} ({city})",
+    ),
+    # Survey mails to the invited alliance's contacts, each with its personal link;
+    # held until the alliance and its contacts are known (service.SurveyReactions).
+    Route(
+        INVITATION_ISSUED,
+        "survey_invitation",
+        RecipientKind.ALLIANCE_CONTACTS,
+        Category.SURVEY_INVITATIONS,
+    ),
+    Route(
+        INVITATION_REMINDED,
+        "survey_reminder",
+        RecipientKind.ALLIANCE_CONTACTS,
+        Category.SURVEY_REMINDERS,
+    ),
+    Route(
+        INVITATION_ANSWERED,
+        "survey_receipt",
+        RecipientKind.ALLIANCE_CONTACTS,
+        Category.TRANSACTIONAL,
+    ),
+    # Aktionstag registrations: to the participant, always (they asked for them).
+    Route(
+        REGISTRATION_CONFIRMED,
+        "registration_confirmed",
+        RecipientKind.EVENT_PARTICIPANTS,
+        Category.TRANSACTIONAL,
+    ),
+    Route(
+        REGISTRATION_WAITLISTED,
+        "registration_waitlisted",
+        RecipientKind.EVENT_PARTICIPANTS,
+        Category.TRANSACTIONAL,
+    ),
+    Route(
+        REGISTRATION_PROMOTED,
+        "registration_promoted",
+        RecipientKind.EVENT_PARTICIPANTS,
+        Category.TRANSACTIONAL,
+    ),
+    Route(
+        REGISTRATION_CANCELLED,
+        "registration_cancelled",
+        RecipientKind.EVENT_PARTICIPANTS,
+        Category.TRANSACTIONAL,
     ),
 )
 

@@ -26,7 +26,8 @@ from lobu.notifications.models import (
     DeliveryStatus,
 )
 from lobu.notifications.notifier import Notifier, Recipient
-from lobu.notifications.routing import RecipientKind, Route, routes_for
+from lobu.notifications.routing import ROUTES, RecipientKind, Route, routes_for
+from lobu.notifications.survey_mails import ALLIANCE_LOCK, SurveyMails
 from lobu.shared import Envelope, read_event_data
 from lobu.shared.contracts.directory import (
     ALLIANCE_CREATED,
@@ -41,16 +42,15 @@ from lobu.shared.locks import lock_entity
 
 logger = logging.getLogger(__name__)
 
-# Every handler of an alliance's facts holds this per-alliance lock before it reads,
-# so the second of two concurrent handlers sees what the first one committed.
-ALLIANCE_LOCK = "notifications.alliance"
+# Every handler of an alliance's facts holds the per-alliance lock ALLIANCE_LOCK before
+# it reads, so the second of two concurrent handlers sees what the first one committed.
+__all__ = ["ALLIANCE_LOCK", "AllianceReactions"]
 
 
-# The templates of mail to an alliance's contacts: what a deletion or removal cancels.
+# The templates of mail to an alliance's contacts (the welcome, the survey mails):
+# what a deletion cancels while unsent.
 CONTACT_TEMPLATES = tuple(
-    route.template
-    for route in (*routes_for(ALLIANCE_CREATED), *routes_for(ALLIANCE_DELETED))
-    if route.recipients is RecipientKind.ALLIANCE_CONTACTS
+    route.template for route in ROUTES if route.recipients is RecipientKind.ALLIANCE_CONTACTS
 )
 (WELCOME,) = routes_for(ALLIANCE_CREATED, RecipientKind.ALLIANCE_CONTACTS)
 
@@ -64,6 +64,8 @@ class AllianceReactions:
         self._notifier = notifier
         self._servicebuero = Recipient(address=servicebuero_address)
         self._directory_url = directory_url.rstrip("/")
+        # The survey mails join the same alliance facts (held until contacts are known).
+        self.surveys = SurveyMails(notifier)
 
     async def on_created(self, session: AsyncSession, envelope: Envelope) -> None:
         """Remember the alliance and that it is owed a welcome."""
@@ -77,12 +79,14 @@ class AllianceReactions:
             replica.created_version = data.version
         await self._notify_servicebuero(session, ALLIANCE_CREATED, envelope.id, replica)
         await self._schedule_welcome_if_ready(session, data.id)
+        await self.surveys.address_pending(session, data.id)
 
     async def on_updated(self, session: AsyncSession, envelope: Envelope) -> None:
         """Keep the replica current; older versions are dropped."""
         data = read_event_data(AllianceUpdated, envelope.data)
         await lock_entity(session, ALLIANCE_LOCK, data.id)
         await _upsert_alliance(session, data)
+        await self.surveys.address_pending(session, data.id)
 
     async def on_deleted(self, session: AsyncSession, envelope: Envelope) -> None:
         """Forget the alliance's contacts and cancel mail that was not sent yet."""
@@ -100,6 +104,7 @@ class AllianceReactions:
         replica.version = data.version
         replica.deleted = True
         await _store_contacts(session, data.id, version=data.version, contacts=[])
+        await self.surveys.forget_pending(session, data.id)
         await session.execute(
             update(Delivery)
             .where(
@@ -133,6 +138,7 @@ class AllianceReactions:
         await _cancel_welcomes_to_former_contacts(session, data.alliance_id, contacts)
         if contacts:
             await self._schedule_welcome_if_ready(session, data.alliance_id)
+            await self.surveys.address_pending(session, data.alliance_id)
 
     async def _schedule_welcome_if_ready(self, session: AsyncSession, alliance_id: str) -> None:
         replica = await session.get(AllianceReplica, alliance_id)
