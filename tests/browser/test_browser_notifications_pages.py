@@ -22,15 +22,16 @@ from lobu.notifications.routing import Category
 from lobu.shared.auth import Role, create_token
 from lobu.shared.contracts.directory import ALLIANCE_CREATED, ALLIANCE_DELETED
 from lobu.shared.database import create_engine, create_session_factory
-from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 from tests.browser.conftest import chromium_path
 from tests.notifications.conftest import (  # the settings fixture, shared with them
     SettingsFactory,
     links_for,
     notification_settings,  # noqa: F401
 )
+from tests.support.kafka_server import KafkaServer
 from tests.support.ports import free_port
 from tests.support.service_process import ServiceProcess
+from tests.support.tokens import TEST_JWT_SECRET
 from tests.support.waiting import eventually
 
 if chromium_path() is None:
@@ -45,7 +46,7 @@ pytestmark = pytest.mark.browser
 
 ADDRESS = "servicebuero@lokale-buendnisse-fuer-familie.de"
 KEY = "browser-test-key-0001"
-ADMIN = {"Authorization": f"Bearer {create_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.ADMIN)}"}
+ADMIN = {"Authorization": f"Bearer {create_token(secret=TEST_JWT_SECRET, role=Role.ADMIN)}"}
 ROWS = [  # recipient, status, event type, subject
     ("grete.mueller@example.org", "sent", ALLIANCE_CREATED, "Willkommen im Netzwerk"),
     ("josef.oeztuerk@example.org", "failed", ALLIANCE_CREATED, "Willkommen im Netzwerk"),
@@ -85,12 +86,16 @@ async def _seed(database_url: str) -> None:
 def notifications(
     tmp_path_factory: pytest.TempPathFactory,
     notification_settings: SettingsFactory,  # noqa: F811
+    kafka: KafkaServer,
 ) -> Iterator[Notifications]:
     folder: Path = tmp_path_factory.mktemp("browser-notifications")
     database_url = f"sqlite+aiosqlite:///{folder}/n.db"
     port = free_port()
+    # A real broker: the process is started once /readyz says database and Kafka are ok.
     settings = notification_settings(
-        database_url=database_url, public_base_url=f"http://127.0.0.1:{port}"
+        database_url=database_url,
+        public_base_url=f"http://127.0.0.1:{port}",
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
     )
     service = ServiceProcess(
         app="lobu.notifications.main:create_app",
@@ -99,6 +104,7 @@ def notifications(
             "LOBU_NOTIFICATIONS_DATABASE_URL": database_url,
             "LOBU_NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
             "LOBU_NOTIFICATIONS_ENVIRONMENT": settings.environment,
+            "LOBU_NOTIFICATIONS_JWT_SECRET": str(settings.jwt_secret),
             "LOBU_NOTIFICATIONS_PUBLIC_BASE_URL": settings.public_base_url,
             "LOBU_NOTIFICATIONS_SMTP_PORT": str(free_port()),
             "LOBU_NOTIFICATIONS_LOG_JSON": "false",

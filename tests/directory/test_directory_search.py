@@ -126,7 +126,8 @@ async def test_near_a_place_sorts_by_distance_and_leaves_out_what_is_too_far(
     await create(client, "Hildesheim", at=HILDESHEIM)
     await create(client, "Lüneburg", at=LUENEBURG)
     await create(client, "München", at=MUENCHEN, state="BY")
-    await create(client, "Ohne Koordinaten")
+    # A town the gazetteer does not know: the alliance stays without a place.
+    await create(client, "Ohne Koordinaten", city="Nirgendwo am See")
 
     page = await search(client, near=NEAR_HANNOVER, radius_km=50)
 
