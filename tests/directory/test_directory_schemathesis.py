@@ -66,6 +66,7 @@ PUBLIC_OPERATIONS = {
     "GET /alliances/export.csv",
     "GET /alliances/export.geojson",
     "GET /alliances/{alliance_id}",
+    "GET /places",  # the gazetteer: public place names, for the Umkreissuche
 }
 REFUSALS = {401, 403, 404, 405, 422}
 
