@@ -30,6 +30,7 @@ from lobu.shared.auth import Role, create_token
 from lobu.shared.contracts.directory import ALLIANCE_CREATED
 from lobu.shared.database import create_engine, create_session_factory
 from tests.notifications.conftest import SettingsFactory
+from tests.support.kafka_server import KafkaServer
 from tests.support.ports import free_port
 from tests.support.service_process import ServiceProcess
 from tests.support.tokens import TEST_JWT_SECRET
@@ -114,12 +115,21 @@ async def _seed(database_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def notifications(
-    tmp_path_factory: pytest.TempPathFactory, notification_settings: SettingsFactory
+    tmp_path_factory: pytest.TempPathFactory,
+    notification_settings: SettingsFactory,
+    kafka: KafkaServer,
 ) -> Iterator[str]:
-    """The service as its own process, its database seeded; yields its URL."""
+    """The service as its own process, its database seeded; yields its URL.
+
+    On a real broker: the process counts as started once /readyz says database and Kafka.
+    """
     folder: Path = tmp_path_factory.mktemp("notifications-schemathesis")
     database_url = f"sqlite+aiosqlite:///{folder}/notifications.db"
-    settings = notification_settings(database_url=database_url, smtp_port=free_port())
+    settings = notification_settings(
+        database_url=database_url,
+        smtp_port=free_port(),
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+    )
     service = ServiceProcess(
         app="lobu.notifications.main:create_app",
         port=free_port(),

@@ -4,6 +4,7 @@ misuse, the events (no answers on the public topic, the link only on the interna
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -159,18 +160,35 @@ async def test_the_token_is_stored_only_as_its_hash(
     assert token not in everything
 
 
+@pytest.fixture
+def lobu_records() -> Iterator[list[logging.LogRecord]]:
+    """Every record of the "lobu" loggers from before the app starts (a handler of its own:
+    configure_logging replaces the root handlers, and with them pytest's capture)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    lobu_logger = logging.getLogger("lobu")
+    level, disabled = lobu_logger.level, lobu_logger.disabled
+    lobu_logger.addHandler(handler)
+    lobu_logger.setLevel(logging.DEBUG)
+    lobu_logger.disabled = False
+    yield records
+    lobu_logger.removeHandler(handler)
+    lobu_logger.setLevel(level)
+    lobu_logger.disabled = disabled
+
+
 async def test_the_token_never_appears_in_the_services_logs(
+    lobu_records: list[logging.LogRecord],
     client: httpx.AsyncClient,
     surveys_app: FastAPI,
     seeder: Seeder,
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     _, tokens = await open_survey(client, surveys_app, seeder, alliances=1)
     (token,) = tokens.values()
     await client.put(f"/answers/{token}", json={"answers": GOOD, "submit": True})
     await client.put(f"/answers/{token}", json={"answers": {"partner": "x"}})
     await client.get(f"/umfrage/{token}")
-    ours = [r for r in caplog.records if r.name.startswith("lobu")]
+    ours = lobu_records
     assert ours, "the service logged nothing at all: the test would prove nothing"
     assert all(token not in r.getMessage() for r in ours)

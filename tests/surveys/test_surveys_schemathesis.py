@@ -27,6 +27,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from lobu.surveys.main import create_app
+from tests.support.kafka_server import KafkaServer
 from tests.support.ports import free_port
 from tests.support.service_process import ServiceProcess
 from tests.surveys.conftest import ADMIN, JWT_SECRET, make_settings, survey_body
@@ -89,8 +90,11 @@ def flatmap_headers(
 
 
 @pytest.fixture(scope="module")
-def surveys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The service as its own uvicorn process, with one open survey; yields its URL."""
+def surveys(tmp_path_factory: pytest.TempPathFactory, kafka: KafkaServer) -> Iterator[str]:
+    """The service as its own uvicorn process, with one open survey; yields its URL.
+
+    On a real broker: the process counts as started once /readyz says database and Kafka.
+    """
     folder: Path = tmp_path_factory.mktemp("surveys-schemathesis")
     database = folder / "surveys.db"
     service = ServiceProcess(
@@ -98,7 +102,7 @@ def surveys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         port=free_port(),
         env={
             "LOBU_SURVEYS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-            "LOBU_SURVEYS_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+            "LOBU_SURVEYS_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
             "LOBU_SURVEYS_ENVIRONMENT": "test",
             "LOBU_SURVEYS_JWT_SECRET": JWT_SECRET,
             "LOBU_SURVEYS_LOG_JSON": "false",
