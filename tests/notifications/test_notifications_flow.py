@@ -197,7 +197,10 @@ def client(app: FastAPI) -> httpx.AsyncClient:
 
 
 # The injected clock starts just after the deliveries were written (at the real now).
-START = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+def start() -> datetime:
+    """A minute from now, read when a test runs (not at import: a long suite's import is
+    many minutes before this test, and mail written now must be due on the clock)."""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
 
 
 # --- exactly one message per (event, recipient, channel) --------------------------------
@@ -240,7 +243,7 @@ async def test_duplicate_events_and_a_killed_consumer_give_one_mail_each(
         await consumer.handle(_record(envelope))
     await notifications.deliver(event, people)
 
-    clock = Clock(START)
+    clock = Clock(start())
     await notifications.dispatcher(clock).send_due()
     await notifications.dispatcher(clock).send_due()
 
@@ -286,7 +289,7 @@ async def test_a_sender_killed_after_smtp_accepted_resends_once_with_the_same_me
     notifications: Notifications, sink: MailSink
 ) -> None:
     await notifications.deliver(created(), contacts(created(), [GRETE]))
-    clock = Clock(START)
+    clock = Clock(start())
     dying = notifications.dispatcher(
         clock, mailer=DiesAfterAccept(notifications.settings), concurrency=1
     )
@@ -320,7 +323,7 @@ async def test_smtp_down_then_up_retries_with_backoff_and_delivers_once(
     notifications: Notifications, tmp_path: Path, smtp_port: int
 ) -> None:
     await notifications.deliver(created(), contacts(created(), [GRETE]))
-    clock = Clock(START)
+    clock = Clock(start())
     dispatcher = notifications.dispatcher(clock, max_attempts=6)
 
     for attempt, backoff in enumerate([1, 2, 4], start=1):
@@ -353,7 +356,7 @@ async def test_after_the_last_attempt_a_delivery_fails_and_an_admin_can_retry_it
     notifications: Notifications, smtp_port: int, tmp_path: Path
 ) -> None:
     await notifications.deliver(created(), contacts(created(), [GRETE]))
-    clock = Clock(START)
+    clock = Clock(start())
     dispatcher = notifications.dispatcher(clock, max_attempts=2)
     for _ in range(2):
         await dispatcher.send_due()
@@ -400,7 +403,7 @@ async def test_after_the_last_attempt_a_delivery_fails_and_an_admin_can_retry_it
 async def test_one_click_unsubscribe_suppresses_the_category_but_not_transactional_mail(
     notifications: Notifications, sink: MailSink
 ) -> None:
-    clock = Clock(START)
+    clock = Clock(start())
     dispatcher = notifications.dispatcher(clock)
     await notifications.deliver(created(1))
     await dispatcher.send_due()
@@ -451,7 +454,7 @@ async def test_an_unsubscribe_after_queueing_suppresses_the_mail_before_it_is_se
     async with notifications.sessions() as session, session.begin():
         await set_mode(session, SERVICEBUERO, Category.DIRECTORY_CHANGES, DeliveryMode.OFF)
 
-    await notifications.dispatcher(Clock(START)).send_due()
+    await notifications.dispatcher(Clock(start())).send_due()
 
     (row,) = await notifications.deliveries()
     assert row.status == "suppressed"
@@ -547,7 +550,7 @@ async def test_a_hanging_smtp_server_holds_only_the_workers_never_the_consumers(
         connections.append(writer)  # accept, then never say a word
 
     server = await asyncio.start_server(hang, "127.0.0.1", smtp_port)
-    dispatcher = notifications.dispatcher(Clock(START), concurrency=2)
+    dispatcher = notifications.dispatcher(Clock(start()), concurrency=2)
     try:
         for number in range(1, 6):
             await notifications.deliver(created(number))
@@ -579,7 +582,7 @@ async def test_the_gauges_show_backlog_oldest_age_and_suppressed(
         await session.execute(
             update(Delivery)
             .where(col(Delivery.template) == "welcome")
-            .values(status="retrying", created_at=START - timedelta(minutes=10))
+            .values(status="retrying", created_at=start() - timedelta(minutes=10))
         )
         await session.execute(
             update(Delivery).where(col(Delivery.template) != "welcome").values(status="suppressed")
@@ -592,7 +595,7 @@ async def test_the_gauges_show_backlog_oldest_age_and_suppressed(
         metrics=metrics,
         max_attempts=3,
         poll_seconds=1,
-        clock=Clock(START),
+        clock=Clock(start()),
     )
 
     await dispatcher.refresh_metrics()
