@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from lobu.directory.errors import StaleVersionError, VersionRequiredError
+from lobu.shared.versions import NoVersionNamedError, version_named_by
 
 # Personal data: changes to these never appear in public events or responses.
 PRIVATE_FIELDS = frozenset({"contacts"})
 # The versions our ETags name: ASCII digits of a BIGINT. str.isdigit() and int() also
 # take "²" (which int() then refuses with a 500) and "١" (which int() reads as 1).
-_VERSION = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 
 def without_duplicates(values: list[Any]) -> list[Any]:
@@ -39,17 +38,14 @@ def parse_if_match(header: str | None) -> int | None:
             "Send the alliance's ETag in If-Match, so that edits made meanwhile are not "
             "overwritten (GET the alliance first)."
         )
-    value = header.strip()
-    if value == "*":
-        return None
-    value = value.removeprefix("W/").strip('"')
-    if not _VERSION.fullmatch(value):
+    try:
+        return version_named_by(header)
+    except NoVersionNamedError:
         shown = header if len(header) <= 40 else f"{header[:40]}…"
         raise StaleVersionError(
             f"If-Match {shown!r} names no version of this alliance: send back the ETag "
             'of the last GET, e.g. If-Match: "3".'
-        )
-    return int(value)
+        ) from None
 
 
 def check_version(*, expected: int | None, current: int) -> None:

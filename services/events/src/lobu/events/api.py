@@ -33,6 +33,7 @@ from lobu.events.schemas import (
 from lobu.events.service import Actions, Editions, Registrations
 from lobu.events.settings import EventsSettings
 from lobu.shared import AdminCaller, CurrentCaller, ServiceRouter
+from lobu.shared.versions import NoVersionNamedError, version_named_by
 
 editions_router = ServiceRouter(prefix="/editions", tags=["editions"])
 actions_router = ServiceRouter(prefix="/actions", tags=["actions"])
@@ -82,12 +83,13 @@ SettingsDep = Annotated[EventsSettings, Depends(get_settings)]
 
 
 def _if_match(header: str | None) -> int | None:
-    if header is None or header.strip() in ("", "*"):
+    if header is None or not header.strip():
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise StaleVersionError(f"If-Match {header!r} names no version of this action.")
-    return int(value)
+    try:
+        return version_named_by(header)
+    except NoVersionNamedError:
+        shown = header if len(header) <= 40 else f"{header[:40]}…"
+        raise StaleVersionError(f"If-Match {shown!r} names no version of this action.") from None
 
 
 # --- editions --------------------------------------------------------------------------

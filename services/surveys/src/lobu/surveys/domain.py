@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from lobu.shared.versions import NoVersionNamedError, version_named_by
 from lobu.surveys.errors import InvalidSurveyError, StaleVersionError, VersionRequiredError
 from lobu.surveys.schemas import CHOICE_TYPES, QuestionSpec, QuestionType
 
@@ -78,13 +79,11 @@ def parse_if_match(header: str | None) -> int | None:
             "Send the survey's ETag in If-Match, so that edits made meanwhile are not "
             "overwritten (GET the survey first)."
         )
-    value = header.strip()
-    if value == "*":
-        return None
-    value = value.removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise StaleVersionError(f"If-Match {header!r} names no version of this survey.")
-    return int(value)
+    try:
+        return version_named_by(header)
+    except NoVersionNamedError:
+        shown = header if len(header) <= 40 else f"{header[:40]}…"
+        raise StaleVersionError(f"If-Match {shown!r} names no version of this survey.") from None
 
 
 def check_version(*, expected: int | None, current: int) -> None:
