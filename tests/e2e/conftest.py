@@ -1,6 +1,9 @@
 """The platform as `make run` starts it: directory and notifications as processes.
 
-One platform serves the whole session (each test makes its own alliances). Tests
+The end-to-end tests have a broker of their own: on the session's broker, earlier
+tests leave thousands of alliances, and a fresh service would read (and, for a survey,
+invite) them all before it reached the test's own. One platform serves the package
+(each test makes its own alliances). Tests
 never sleep to see "that nothing more came": `Platform.settle` waits until every
 event written so far was published, consumed and its mail sent.
 """
@@ -25,7 +28,7 @@ from lobu.shared.mailsink import MailSink
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 from lobu.shared.topics import DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS
 from tests.support.kafka_probe import caught_up, read_topic
-from tests.support.kafka_server import KafkaServer
+from tests.support.kafka_server import KafkaServer, kafka_server
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
 from tests.support.service_process import ServiceProcess
@@ -96,7 +99,14 @@ class Platform:
         return bool(response.json()["items"] == [])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
+    """A real broker for the end-to-end tests alone (this overrides the session's)."""
+    with kafka_server(tmp_path_factory.mktemp("kafka-e2e")) as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
 def platform(
     kafka: KafkaServer, postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
@@ -136,8 +146,8 @@ def platform(
         for service in (directory, notifications):
             service.start()
             stack.callback(service.stop)
-        # Earlier tests of the session leave thousands of records on the topics; a fresh
-        # notifications group reads them all first. Tests start once it has caught up.
+        # Should the broker be shared (KAFKA_BOOTSTRAP_SERVERS), earlier tests leave
+        # records on the topics; a fresh group reads them all first. Tests start after.
         topics = [DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS]
         asyncio.run(
             eventually(
