@@ -578,11 +578,12 @@ async def test_the_gauges_show_backlog_oldest_age_and_suppressed(
     notifications: Notifications,
 ) -> None:
     await notifications.deliver(created(1), contacts(created(1), [GRETE]))
+    moment = start()  # read once: two readings can fall in two different seconds
     async with notifications.sessions() as session, session.begin():
         await session.execute(
             update(Delivery)
             .where(col(Delivery.template) == "welcome")
-            .values(status="retrying", created_at=start() - timedelta(minutes=10))
+            .values(status="retrying", created_at=moment - timedelta(minutes=10))
         )
         await session.execute(
             update(Delivery).where(col(Delivery.template) != "welcome").values(status="suppressed")
@@ -595,7 +596,7 @@ async def test_the_gauges_show_backlog_oldest_age_and_suppressed(
         metrics=metrics,
         max_attempts=3,
         poll_seconds=1,
-        clock=Clock(start()),
+        clock=Clock(moment),
     )
 
     await dispatcher.refresh_metrics()
