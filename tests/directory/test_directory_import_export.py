@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from lobu.shared.auth import Role
+from lobu.shared.contracts.directory import ALLIANCE_CREATED
 from lobu.shared.outbox import OutboxMessage
 from tests.directory.conftest import ADMIN, bearer
 
@@ -222,3 +223,29 @@ async def test_old_mac_line_ends_are_read_like_any_other(client: httpx.AsyncClie
 
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 2
+
+
+async def created_entries(app: FastAPI) -> list[str]:
+    """The `entry` of every `created` event in the outbox."""
+    async with app.state.runtime.sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event_type == ALLIANCE_CREATED)
+        )
+        return [str(row.data["entry"]) for row in rows.all()]
+
+
+@pytest.mark.parametrize(("existing", "entry"), [(None, "new"), ("true", "existing")])
+async def test_an_import_of_existing_members_says_so_on_their_created_events(
+    client: httpx.AsyncClient, directory_app: FastAPI, existing: str | None, entry: str
+) -> None:
+    """Moving the network's alliances in from an earlier database must not welcome them."""
+    params = {"dry_run": "false"} | ({"existing": existing} if existing else {})
+    response = await client.post(
+        "/alliances/import",
+        params=params,
+        content=csv_file(*ROWS),
+        headers={**ADMIN, "Content-Type": "text/csv"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert await created_entries(directory_app) == [entry, entry]

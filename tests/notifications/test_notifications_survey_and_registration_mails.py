@@ -35,6 +35,7 @@ from lobu.shared.contracts.directory import (
     AllianceContactsChanged,
     AllianceCreated,
     AllianceDeleted,
+    AllianceEntry,
     ContactPerson,
 )
 from lobu.shared.contracts.events import (
@@ -78,8 +79,9 @@ CANCEL_URL = "http://events.test/anmeldungen/c4nc3l-token"
 # --- events as their services publish them --------------------------------------------
 
 
-def created(alliance_id: str) -> Envelope:
+def created(alliance_id: str, *, entry: AllianceEntry = "new") -> Envelope:
     data = AllianceCreated(
+        entry=entry,
         id=alliance_id,
         slug="lokales-buendnis-lueneburg",
         name=NAME,
@@ -278,6 +280,27 @@ async def test_survey_mails_name_the_survey_and_carry_the_link(
     assert "Abbestellen" not in receipt.body
     assert receipt.html_body
     assert f'href="{LINK}"' in receipt.html_body
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("late", ["contacts", "alliance", "none"])
+async def test_an_existing_member_is_invited_but_never_welcomed(
+    engine: AsyncEngine, handlers: dict[str, EventHandler], late: str
+) -> None:
+    """The demo data's alliances (and a move from an earlier database) enter as existing
+    members: their contacts get survey mail, and neither they nor the Servicebüro are
+    told of a "new" alliance."""
+    sessions = create_session_factory(engine)
+    alliance = str(uuid.uuid4())
+    facts = [created(alliance, entry="existing"), contacts(alliance, [GRETE])]
+    early = {"contacts": facts[:1], "alliance": facts[1:], "none": facts}[late]
+    await deliver(sessions, handlers, *early)
+    await deliver(sessions, handlers, survey_fact(INVITATION_ISSUED, alliance))
+    await deliver(sessions, handlers, *[fact for fact in facts if fact not in early])
+
+    assert set(await rows(sessions, INVITATION_ISSUED)) == {GRETE.email}
+    assert await rows(sessions, ALLIANCE_CREATED) == {}  # no welcome, no "Neu eingetragen"
+    assert await pending(sessions) == []
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -246,6 +246,27 @@ async def test_a_published_record_carries_the_row_as_a_cloudevent(
 
 
 @pytest.mark.asyncio(loop_scope="session")
+async def test_once_published_a_row_keeps_no_personal_data_but_kafka_has_it_all(
+    sessions: async_sessionmaker[AsyncSession], metrics: ServiceMetrics
+) -> None:
+    """Contacts (like survey links and participants) stay on their internal topic only."""
+    await write_three_events(sessions)
+    kafka = FakeKafka()
+
+    await relay_for(sessions, kafka, metrics).publish_pending()
+
+    created_row, contacts_row, deleted_row = await rows(sessions)
+    assert contacts_row.published_at is not None
+    assert contacts_row.data == {}
+    assert "joerg@example.org" not in str(contacts_row.model_dump())
+    assert created_row.data["name"] == "Bündnis für Familie Würzburg"  # public: kept
+    assert deleted_row.data["version"] == 2
+    [sent] = [record for topic, record in kafka.sent if topic == "directory.alliance-contacts"]
+    event = from_kafka_record(sent.headers, sent.key, sent.value)
+    assert event.data["contacts"][0]["email"] == "joerg@example.org"
+
+
+@pytest.mark.asyncio(loop_scope="session")
 async def test_a_second_round_publishes_nothing_twice(
     sessions: async_sessionmaker[AsyncSession], metrics: ServiceMetrics
 ) -> None:

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Insert, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -57,6 +58,18 @@ async def transaction(
 def is_postgresql(engine: AsyncEngine) -> bool:
     """True when the engine talks to PostgreSQL (row locking, full-text search)."""
     return engine.dialect.name == "postgresql"
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Any, **values: Any) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` in the session's dialect (PostgreSQL or SQLite).
+
+    The unique key decides a race that "look, then insert" cannot: of two transactions
+    inserting the same key, one inserts and the other finds the row there. Add
+    `.returning(...)` to learn whether this one inserted.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    return sqlite.insert(table).values(**values).on_conflict_do_nothing()
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from lobu.shared.clock import as_utc, utc_now
 from lobu.shared.contracts.base import ContractModel
-from lobu.shared.contracts.registry import definition_for
+from lobu.shared.contracts.registry import EVENT_DEFINITIONS, definition_for
 from lobu.shared.envelope import Envelope
 from lobu.shared.logs import correlation_id_var
 
@@ -62,6 +62,19 @@ class OutboxMessage(SQLModel, table=True):
     parked_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+    def mark_published(self, moment: datetime) -> None:
+        """Record that Kafka has the event; the row's copy of personal data goes.
+
+        Events on internal topics carry personal data or credentials (contacts, the
+        personal survey link, a participant's cancel link; `personal_data` in their
+        contract). Once Kafka has them, the outbox needs only the row's bookkeeping, so
+        their data is erased instead of being kept beside hashed tokens for ever.
+        """
+        self.published_at = moment
+        definition = EVENT_DEFINITIONS.get(self.event_type)  # add_event knows every type
+        if definition is not None and definition.personal_data:
+            self.data = {}
 
     def to_envelope(self) -> Envelope:
         """The CloudEvent this row stands for."""

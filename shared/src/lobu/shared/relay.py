@@ -197,7 +197,7 @@ class OutboxRelay:
         for row in rows:
             error = errors.get(id(row))
             if error is None:
-                row.published_at = utc_now()
+                row.mark_published(utc_now())
                 published += 1
                 self._metrics.messages_published.labels(self._metrics.service, row.topic).inc()
             elif not isinstance(error, WaitsBehindFailureError):

@@ -149,9 +149,21 @@ async def import_alliances(
     caller: AdminCaller,
     directory: Directory,
     dry_run: Annotated[bool, Query(description="Report what would happen, change nothing")] = True,
+    existing: Annotated[
+        bool,
+        Query(
+            description=(
+                "The file's new rows are alliances that were members already (moved in "
+                "from an earlier database): they are entered without a welcome mail"
+            )
+        ),
+    ] = False,
 ) -> ImportReport:
     return await AllianceImporter(directory).run(
-        await request.body(), dry_run=dry_run, actor=caller
+        await request.body(),
+        dry_run=dry_run,
+        actor=caller,
+        entry="existing" if existing else "new",
     )
 
 

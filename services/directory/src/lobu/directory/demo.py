@@ -1,8 +1,10 @@
 """The demo alliances shipped with the directory, loaded into an empty database.
 
 They go through the ordinary import (so through validation, the outbox and the audit
-trail), as the system user `demo-data`. Places and coordinates are real GeoNames data
-(CC BY 4.0, see data/README.md); everything else is invented.
+trail), as the system user `demo-data`, as existing members of the network: their
+`created` events say `entry: existing`, so notifications welcomes nobody. Places and
+coordinates are real GeoNames data (CC BY 4.0, see data/README.md); everything else,
+the contact persons at example.org included, is invented.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ async def load_demo_data_if_empty(directory: AllianceDirectory) -> int:
         count = await session.scalar(select(func.count()).select_from(Alliance))
     if count:
         return 0
-    report = await AllianceImporter(directory).run(demo_file(), dry_run=False, actor=DEMO_ACTOR)
+    report = await AllianceImporter(directory).run(
+        demo_file(), dry_run=False, actor=DEMO_ACTOR, entry="existing"
+    )
     logger.info("loaded %d demo alliances", report.created)
     return report.created

@@ -27,6 +27,7 @@ from lobu.directory.schemas import AllianceCreate, ImportReport, ImportRowError,
 from lobu.directory.service import AllianceDirectory
 from lobu.directory.slugs import slug_of
 from lobu.shared import Caller
+from lobu.shared.contracts.directory import AllianceEntry
 
 MAX_ROWS = 5000
 
@@ -48,8 +49,19 @@ class AllianceImporter:
     def __init__(self, directory: AllianceDirectory) -> None:
         self._directory = directory
 
-    async def run(self, content: bytes, *, dry_run: bool, actor: Caller) -> ImportReport:
-        """Import `content`; raise ImportRejectedError (nothing changed) when rows are invalid."""
+    async def run(
+        self,
+        content: bytes,
+        *,
+        dry_run: bool,
+        actor: Caller,
+        entry: AllianceEntry = "new",
+    ) -> ImportReport:
+        """Import `content`; raise ImportRejectedError (nothing changed) when rows are invalid.
+
+        `entry` says how the rows' new alliances enter (see AllianceEntry): `existing` for
+        members moved in from an earlier record, who are not welcomed.
+        """
         parsed = _parse(content)
         report = ImportReport(dry_run=dry_run, created=0, updated=0, unchanged=0, errors=[])
         report.errors.extend(parsed.errors)
@@ -58,7 +70,9 @@ class AllianceImporter:
             async with self._directory.sessions() as session, session.begin():
                 for line, request, columns in parsed.rows:
                     try:
-                        await self._apply(session, request, columns, actor=actor, report=report)
+                        await self._apply(
+                            session, request, columns, actor=actor, entry=entry, report=report
+                        )
                     except DirectoryError as error:  # e.g. a slug taken by another alliance
                         report.errors.append(
                             ImportRowError(line=line, field=None, message=error.detail)
@@ -82,13 +96,14 @@ class AllianceImporter:
         columns: set[str],
         *,
         actor: Caller,
+        entry: AllianceEntry,
         report: ImportReport,
     ) -> None:
         slug = request.slug or slug_of(request.name)
         existing = await session.scalar(select(Alliance).where(col(Alliance.slug) == slug))
         if existing is None:
             await self._directory.create_in(
-                session, request.model_copy(update={"slug": slug}), actor=actor
+                session, request.model_copy(update={"slug": slug}), actor=actor, entry=entry
             )
             report.created += 1
             return

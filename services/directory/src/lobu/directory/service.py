@@ -46,6 +46,7 @@ from lobu.shared.contracts.directory import (
     AllianceContactsChanged,
     AllianceCreated,
     AllianceDeleted,
+    AllianceEntry,
     AllianceSnapshotPublished,
     AllianceUpdated,
 )
@@ -75,9 +76,18 @@ class AllianceDirectory:
             return await self.create_in(session, request, actor=actor)
 
     async def create_in(
-        self, session: AsyncSession, request: AllianceCreate, *, actor: Caller
+        self,
+        session: AsyncSession,
+        request: AllianceCreate,
+        *,
+        actor: Caller,
+        entry: AllianceEntry = "new",
     ) -> AlliancePrivate:
-        """`create` inside the caller's transaction (the importer's)."""
+        """`create` inside the caller's transaction (the importer's).
+
+        `entry="existing"` records a member of the network from an earlier record: its
+        `created` event says so, and nobody is welcomed.
+        """
         slug = await self._free_slug(session, request.slug, request.name)
         record = request.model_dump(mode="json")
         record |= self._placed(record, record) | {"slug": slug}
@@ -91,7 +101,7 @@ class AllianceDirectory:
         (view,) = await views_of(session, [alliance])
         add_event(
             session, event_type=ALLIANCE_CREATED, source=self._source, subject=view.id,
-            data=AllianceCreated(**_public_values(view)),
+            data=AllianceCreated(**_public_values(view), entry=entry),
         )  # fmt: skip
         self._publish_contacts(session, view)
         _audit(session, view, action=ACTION_CREATED, actor=actor, changed=sorted(record))

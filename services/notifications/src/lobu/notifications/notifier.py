@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -22,6 +20,7 @@ from lobu.notifications.models import Delivery, DeliveryStatus, DigestItem
 from lobu.notifications.preferences import DeliveryMode, UnsubscribeLinks, mode_of, recipient_key
 from lobu.notifications.routing import CATEGORY_TITLES, REASONS, Route
 from lobu.shared import utc_now
+from lobu.shared.database import insert_ignoring_duplicates
 
 EMAIL = "email"
 # A delivery a transactional route of the same event may take the place of.
@@ -133,9 +132,4 @@ async def _add_digest_item(
         "url": values.get("alliance_url"),
         "created_at": utc_now(),
     }
-    insert = (
-        postgresql_insert(DigestItem)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite_insert(DigestItem)
-    )
-    await session.execute(insert.values(**row).on_conflict_do_nothing())
+    await session.execute(insert_ignoring_duplicates(session, DigestItem, **row))

@@ -15,14 +15,13 @@ import secrets
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from lobu.notifications.models import MailRecipient, Preference
 from lobu.notifications.routing import Category
 from lobu.shared import utc_now
+from lobu.shared.database import insert_ignoring_duplicates
 
 
 class DeliveryMode(StrEnum):
@@ -69,12 +68,7 @@ class UnsubscribeLinks:
 async def recipient_key(session: AsyncSession, address: str) -> str:
     """The link key of `address`, created on first use (safe when two handlers race)."""
     values = {"address": address, "key": secrets.token_urlsafe(16), "created_at": utc_now()}
-    insert = (
-        postgresql_insert(MailRecipient)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite_insert(MailRecipient)
-    )
-    await session.execute(insert.values(**values).on_conflict_do_nothing())
+    await session.execute(insert_ignoring_duplicates(session, MailRecipient, **values))
     key = await session.scalar(
         select(col(MailRecipient.key)).where(col(MailRecipient.address) == address)
     )

@@ -68,11 +68,16 @@ class AllianceReactions:
         self.surveys = SurveyMails(notifier)
 
     async def on_created(self, session: AsyncSession, envelope: Envelope) -> None:
-        """Remember the alliance and that it is owed a welcome."""
+        """Remember the alliance and that it is owed a welcome (a new one only)."""
         data = read_event_data(AllianceCreated, envelope.data)
         await lock_entity(session, ALLIANCE_LOCK, data.id)
         replica = await _upsert_alliance(session, data)
         if replica.deleted:
+            return
+        if data.entry == "existing":
+            # A member of the network entered from an earlier record: no welcome, and
+            # nothing new for the Servicebüro; survey mail waiting for it goes out.
+            await self.surveys.address_pending(session, data.id)
             return
         if replica.created_event_id is None:
             replica.created_event_id = envelope.id

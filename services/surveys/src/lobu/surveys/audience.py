@@ -19,16 +19,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from lobu.shared import Envelope, add_event, read_event_data, utc_now
 from lobu.shared.contracts.directory import AllianceDeleted, AllianceUpdated
 from lobu.shared.contracts.surveys import INVITATION_ISSUED, InvitationIssued
+from lobu.shared.database import insert_ignoring_duplicates
 from lobu.surveys.domain import hash_token, new_token
 from lobu.surveys.models import AllianceReplica, Invitation, InvitationToken, Survey, SurveyState
 
@@ -44,12 +43,6 @@ async def lock_audience(session: AsyncSession) -> None:
     """Serialise opening surveys and activating alliances (PostgreSQL; SQLite has one writer)."""
     if _dialect(session) == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIENCE_LOCK})
-
-
-def insert_ignoring_duplicates(session: AsyncSession, table: Any, **values: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for PostgreSQL and SQLite."""
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    return insert(table).values(**values).on_conflict_do_nothing()
 
 
 def personal_link(base_url: str, token: str) -> str:

@@ -8,7 +8,8 @@ from sqlmodel import col
 
 from lobu.shared import add_event, as_utc, transaction, utc_now
 from lobu.shared.contracts.surveys import INVITATION_REMINDED, InvitationReminded
-from lobu.surveys.audience import insert_ignoring_duplicates, issue_token, personal_link
+from lobu.shared.database import insert_ignoring_duplicates
+from lobu.surveys.audience import issue_token, personal_link
 from lobu.surveys.domain import due_reminder
 from lobu.surveys.models import (
     AllianceReplica,

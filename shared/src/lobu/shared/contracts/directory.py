@@ -9,7 +9,7 @@ only on the internal topic `directory.alliance-contacts`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
@@ -128,8 +128,22 @@ class AllianceSnapshot(ContractModel):
         return self
 
 
+# How an alliance came into the directory: `new` joins the network now (it is welcomed,
+# the Servicebüro is told); `existing` was a member already and is entered from an
+# earlier record (the demo data, a move from another database): nobody is greeted.
+AllianceEntry = Literal["new", "existing"]
+
+
 class AllianceCreated(AllianceSnapshot):
     """A new alliance entered the directory."""
+
+    entry: AllianceEntry = Field(
+        default="new",
+        description=(
+            "new: the alliance joins the network now; existing: it was a member already "
+            "and is entered from an earlier record (no welcome)"
+        ),
+    )
 
 
 class AllianceSnapshotPublished(AllianceSnapshot):
