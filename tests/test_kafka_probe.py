@@ -8,7 +8,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.support.kafka_probe import caught_up, publish_raw, read_topic
+from tests.support.kafka_probe import caught_up, publish_raw, read_topic, skip_backlog
 from tests.support.kafka_server import KafkaServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -79,3 +79,26 @@ def first_partition(consumer: AIOKafkaConsumer) -> object:
 async def read_rest(consumer: AIOKafkaConsumer, count: int) -> None:
     for _ in range(count):
         await consumer.getone()
+
+
+async def test_a_group_that_skipped_the_backlog_reads_only_what_comes_later(
+    kafka: KafkaServer,
+) -> None:
+    topic, group = new_topic(), f"test-group-{uuid.uuid4().hex[:8]}"
+    for number in range(20):  # spread over the partitions
+        await publish_raw(kafka.bootstrap_servers, topic, value=f"old-{number}".encode())
+
+    assert await skip_backlog(kafka.bootstrap_servers, group, [topic])
+    assert await caught_up(kafka.bootstrap_servers, group, [topic])
+    await publish_raw(kafka.bootstrap_servers, topic, value=b"new")
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka.bootstrap_servers, group_id=group,
+        auto_offset_reset="earliest", enable_auto_commit=False,
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), 60)
+    finally:
+        await consumer.stop()
+    assert record.value == b"new"

@@ -126,6 +126,32 @@ async def caught_up(bootstrap_servers: str, group: str, topics: list[str]) -> bo
     return True
 
 
+async def skip_backlog(bootstrap_servers: str, group: str, topics: list[str]) -> bool:
+    """Commit the current end offsets of `topics` for consumer group `group`.
+
+    A service started afterwards reads only what comes later, instead of every record
+    earlier tests of the session left on the shared broker (minutes on a full run). True
+    when committed; False when the broker refused, e.g. because a member of the group
+    is still alive (then the service reads the backlog, which is slow but still right).
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [p for topic in topics for p in await _partitions(bootstrap_servers, topic)]
+        if not partitions:
+            return True
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit(dict(ends))
+        return True
+    except Exception:
+        return False
+    finally:
+        await consumer.stop()
+
+
 async def publish_raw(
     bootstrap_servers: str,
     topic: str,
