@@ -65,6 +65,7 @@ ROWS = [  # recipient, status, event type, subject
 class Notifications:
     url: str
     unsubscribe_path: str
+    database_url: str
 
 
 async def _seed(database_url: str) -> None:
@@ -85,6 +86,22 @@ async def _seed(database_url: str) -> None:
                         last_error="SMTPRecipientsRefused (550)" if status == "failed" else None,
                     )
                 )
+    finally:
+        await engine.dispose()
+
+
+async def _add_failed_delivery(database_url: str, recipient: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            session.add(
+                Delivery(
+                    event_id=f"event-retry-{MARKER}", event_type=ALLIANCE_CREATED,
+                    recipient=recipient, subject=f"Willkommen im Netzwerk ({MARKER})",
+                    body="Guten Tag,\n", status="failed", attempts=8,
+                    last_error="SMTPRecipientsRefused (550)",
+                )
+            )  # fmt: skip
     finally:
         await engine.dispose()
 
@@ -131,7 +148,11 @@ def notifications(
         )
         asyncio.run(_seed(database_url))
         url = links_for(settings).url(KEY, Category.DIRECTORY_CHANGES)
-        yield Notifications(url=service.url, unsubscribe_path=url.removeprefix(service.url))
+        yield Notifications(
+            url=service.url,
+            unsubscribe_path=url.removeprefix(service.url),
+            database_url=database_url,
+        )
     finally:
         service.stop()
 
@@ -237,6 +258,42 @@ async def test_the_delivery_log_lists_and_filters_deliveries_for_admins(
         await expect(rows.first).to_contain_text("sent")
     finally:
         await admin.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_failed_delivery_is_sent_again_from_the_log(
+    browser: Browser, notifications: Notifications
+) -> None:
+    admin = await browser.new_context(
+        base_url=notifications.url, locale="de-DE", extra_http_headers=ADMIN
+    )
+    recipient = f"hilde.retry.{MARKER}@example.org"
+    await _add_failed_delivery(notifications.database_url, recipient)
+    try:
+        page = await admin.new_page()
+        await page.goto(f"/admin/deliveries?recipient={recipient}")
+        row = page.locator("tbody tr")
+        await expect(row).to_have_count(1)
+        await expect(row.locator(".status")).to_have_text("failed")
+
+        await row.get_by_role("button", name="erneut senden").click()
+
+        await page.wait_for_url(re.compile(r"retried="))
+        await expect(page.get_by_role("status")).to_contain_text("wird erneut gesendet")
+        await page.goto(f"/admin/deliveries?recipient={recipient}")
+        await expect(row.locator(".status")).to_have_text("pending")
+        await expect(row.get_by_role("button")).to_have_count(0)  # only failed ones have one
+    finally:
+        await admin.close()
+
+
+def test_only_admins_may_send_a_delivery_again(notifications: Notifications) -> None:
+    coordinator = create_token(secret=TEST_JWT_SECRET, role=Role.ALLIANCE, alliance_id="a-1")
+    for headers, expected in [({}, 401), ({"Authorization": f"Bearer {coordinator}"}, 403)]:
+        response = requests.post(
+            f"{notifications.url}/admin/deliveries/1/retry", headers=headers, timeout=10
+        )
+        assert response.status_code == expected, response.text
 
 
 @pytest.mark.asyncio(loop_scope="session")

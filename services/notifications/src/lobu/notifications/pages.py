@@ -1,5 +1,8 @@
 """HTML pages: a recipient's preferences (the unsubscribe link) and the delivery log.
 
+The delivery log (admins) lists and filters deliveries and sends a failed one again
+with one button, as `POST /deliveries/{id}/retry` does for programs.
+
 The preference page lives at the URL every non-transactional mail names in its footer
 and in `List-Unsubscribe`. A POST of `List-Unsubscribe=One-Click` (RFC 8058, what mail
 clients send) turns the category off; the page's own form chooses immediate mail, a
@@ -12,12 +15,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lobu.notifications.deliveries import retry_delivery
+from lobu.notifications.errors import DeliveryNotFoundError, DeliveryNotRetryableError
 from lobu.notifications.models import DeliveryStatus
 from lobu.notifications.preferences import (
     DeliveryMode,
@@ -134,6 +139,8 @@ async def delivery_log_page(
     event_type: Annotated[str | None, Query(max_length=200)] = None,
     recipient: Annotated[str | None, Query(max_length=320)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
+    retried: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    not_retried: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> HTMLResponse:
     """The delivery log for Servicebüro staff, newest first, with filters."""
     statuses = [status.value for status in DeliveryStatus]
@@ -161,6 +168,23 @@ async def delivery_log_page(
             "status": chosen or "",
             "event_type": event_type or "",
             "recipient": recipient or "",
+            "retried": retried,
+            "not_retried": not_retried,
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.post("/admin/deliveries/{delivery_id}/retry", response_class=RedirectResponse)
+async def retry_from_the_log(
+    request: Request,
+    _caller: AdminCaller,
+    delivery_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> RedirectResponse:
+    """The log's "Erneut senden" button: due again now, then back to the log (303)."""
+    try:
+        await retry_delivery(request.app.state.runtime.sessions, delivery_id)
+        outcome = f"retried={delivery_id}"
+    except (DeliveryNotFoundError, DeliveryNotRetryableError):
+        outcome = f"not_retried={delivery_id}"  # sent meanwhile, or retried in another tab
+    return RedirectResponse(f"/admin/deliveries?{outcome}", status_code=303)
