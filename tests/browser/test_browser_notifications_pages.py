@@ -90,13 +90,15 @@ async def _seed(database_url: str) -> None:
         await engine.dispose()
 
 
-async def _add_failed_delivery(database_url: str, recipient: str) -> None:
+async def _add_failed_delivery(
+    database_url: str, recipient: str, *, event_type: str = ALLIANCE_CREATED
+) -> None:
     engine = create_engine(database_url)
     try:
         async with create_session_factory(engine)() as session, session.begin():
             session.add(
                 Delivery(
-                    event_id=f"event-retry-{MARKER}", event_type=ALLIANCE_CREATED,
+                    event_id=f"event-retry-{recipient}"[:64], event_type=event_type,
                     recipient=recipient, subject=f"Willkommen im Netzwerk ({MARKER})",
                     body="Guten Tag,\n", status="failed", attempts=8,
                     last_error="SMTPRecipientsRefused (550)",
@@ -287,13 +289,38 @@ async def test_a_failed_delivery_is_sent_again_from_the_log(
         await admin.close()
 
 
+@pytest.mark.asyncio(loop_scope="session")
+async def test_every_failed_delivery_of_an_event_type_is_sent_again_from_the_log(
+    browser: Browser, notifications: Notifications
+) -> None:
+    kind = f"lobu.test.retry-all-{MARKER}.v1"
+    for number in range(2):
+        await _add_failed_delivery(
+            notifications.database_url, f"alle.{number}.{MARKER}@example.org", event_type=kind
+        )
+    admin = await browser.new_context(
+        base_url=notifications.url, locale="de-DE", extra_http_headers=ADMIN
+    )
+    try:
+        page = await admin.new_page()
+        await page.goto(f"/admin/deliveries?status=failed&event_type={kind}")
+        await expect(page.locator("tbody tr")).to_have_count(2)
+
+        await page.get_by_role("button", name="Alle fehlgeschlagenen Zustellungen").click()
+
+        await expect(page.get_by_role("status")).to_contain_text("2 fehlgeschlagene")
+        await page.goto(f"/admin/deliveries?status=failed&event_type={kind}")
+        await expect(page.get_by_text("Keine Zustellungen gefunden.")).to_be_visible()
+    finally:
+        await admin.close()
+
+
 def test_only_admins_may_send_a_delivery_again(notifications: Notifications) -> None:
     coordinator = create_token(secret=TEST_JWT_SECRET, role=Role.ALLIANCE, alliance_id="a-1")
-    for headers, expected in [({}, 401), ({"Authorization": f"Bearer {coordinator}"}, 403)]:
-        response = requests.post(
-            f"{notifications.url}/admin/deliveries/1/retry", headers=headers, timeout=10
-        )
-        assert response.status_code == expected, response.text
+    for path in ["/admin/deliveries/1/retry", "/admin/deliveries/retry-failed"]:
+        for headers, expected in [({}, 401), ({"Authorization": f"Bearer {coordinator}"}, 403)]:
+            response = requests.post(f"{notifications.url}{path}", headers=headers, timeout=10)
+            assert response.status_code == expected, (path, response.text)
 
 
 @pytest.mark.asyncio(loop_scope="session")

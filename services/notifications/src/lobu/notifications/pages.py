@@ -13,7 +13,7 @@ no login, so a mail client's POST works as the person's click does.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lobu.notifications.deliveries import retry_delivery
+from lobu.notifications.deliveries import retry_delivery, retry_failed
 from lobu.notifications.errors import DeliveryNotFoundError, DeliveryNotRetryableError
 from lobu.notifications.models import DeliveryStatus
 from lobu.notifications.preferences import (
@@ -141,6 +141,7 @@ async def delivery_log_page(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     retried: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     not_retried: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    retried_count: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> HTMLResponse:
     """The delivery log for Servicebüro staff, newest first, with filters."""
     statuses = [status.value for status in DeliveryStatus]
@@ -170,9 +171,24 @@ async def delivery_log_page(
             "recipient": recipient or "",
             "retried": retried,
             "not_retried": not_retried,
+            "retried_count": retried_count,
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.post("/admin/deliveries/retry-failed", response_class=RedirectResponse)
+async def retry_all_failed_from_the_log(request: Request, _caller: AdminCaller) -> RedirectResponse:
+    """The log's button for every failed delivery of the event type it is filtered by."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return RedirectResponse("/admin/deliveries", status_code=303)
+    event_type = parse_qs(body.decode("utf-8", "replace")).get("event_type", [""])[0][:200]
+    if not event_type:
+        return RedirectResponse("/admin/deliveries", status_code=303)
+    count = await retry_failed(request.app.state.runtime.sessions, event_type)
+    query = urlencode({"event_type": event_type, "retried_count": count})
+    return RedirectResponse(f"/admin/deliveries?{query}", status_code=303)
 
 
 @router.post("/admin/deliveries/{delivery_id}/retry", response_class=RedirectResponse)
