@@ -155,7 +155,8 @@ class DeliveryDispatcher:
             candidates = (
                 await session.scalars(
                     select(Delivery)
-                    .where(due)
+                    # Webhook deliveries share the log; their own sender sends them.
+                    .where(due, col(Delivery.channel) == "email")
                     .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
                     .limit(limit)
                     .with_for_update(skip_locked=True)
