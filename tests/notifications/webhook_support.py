@@ -16,6 +16,7 @@ from sqlmodel import SQLModel, col
 
 import lobu.shared.inbox  # registers the inbox table with SQLModel.metadata
 import lobu.shared.outbox  # noqa: F401  # registers the outbox table with SQLModel.metadata
+from lobu.notifications.dispatcher import DeliveryMetrics
 from lobu.notifications.main import create_metrics, create_webhook_metrics
 from lobu.notifications.models import Delivery
 from lobu.notifications.webhook_fanout import WEBHOOK, record_webhook_deliveries
@@ -59,6 +60,7 @@ class Metrics:
 
     registry: CollectorRegistry
     webhook: WebhookMetrics
+    mail: DeliveryMetrics
 
     def value(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
@@ -67,8 +69,10 @@ class Metrics:
 def new_metrics() -> Metrics:
     registry = CollectorRegistry()
     runtime: Any = SimpleNamespace(metrics=SimpleNamespace(registry=registry))
-    outcomes = create_metrics(runtime).outcomes
-    return Metrics(registry=registry, webhook=create_webhook_metrics(runtime, outcomes))
+    mail = create_metrics(runtime)
+    return Metrics(
+        registry=registry, webhook=create_webhook_metrics(runtime, mail.outcomes), mail=mail
+    )
 
 
 def sender_for(
