@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.unit, pytest.mark.asyncio(loop_scope="session")]
 
 ADMIN = bearer(Role.ADMIN)
 PROBLEM_JSON = "application/problem+json"
+RUN_ENV = Path(__file__).resolve().parents[2] / "deploy" / "local" / "run.env"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -177,3 +178,20 @@ async def test_the_apps_sender_delivers_and_the_log_shows_it(
     assert 'lobu_notifications_retry_backlog{channel="webhook"}' in metrics
     assert receivers.url not in metrics
     assert hook["id"] not in metrics
+
+
+async def test_make_runs_environment_allows_local_receivers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import honcho.environ
+
+    from lobu.notifications.settings import NotificationSettings
+    from lobu.notifications.webhook_urls import check_url
+
+    environment = honcho.environ.parse(RUN_ENV.read_text())
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    networks = NotificationSettings().webhook_allowed_networks
+
+    checked = await check_url("http://127.0.0.1:9000/hook", allowed_networks=networks)
+    assert checked.address == "127.0.0.1"

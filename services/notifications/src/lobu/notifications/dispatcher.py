@@ -276,7 +276,7 @@ class DeliveryDispatcher:
                 )
             ).all()
         now = self._clock()
-        channels = {"email"} | {str(channel) for channel, _, _ in counts}
+        channels = {"email", "webhook"} | {str(channel) for channel, _, _ in counts}
         for channel in channels:
             for each in DeliveryStatus:
                 self._metrics.by_status.labels(channel, each.value).set(0)
