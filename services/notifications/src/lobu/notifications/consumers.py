@@ -8,11 +8,18 @@ which are unique across topics, and the joins lock per alliance, not per topic.
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from lobu.notifications.registration_mails import FACTS as REGISTRATION_FACTS
 from lobu.notifications.registration_mails import RegistrationMails
 from lobu.notifications.service import AllianceReactions
 from lobu.notifications.survey_mails import FACTS as SURVEY_FACTS
-from lobu.shared import EventHandler, ServiceRuntime
+from lobu.notifications.webhook_fanout import (
+    WEBHOOK_EVENT_TYPES,
+    WEBHOOK_TOPICS,
+    record_webhook_deliveries,
+)
+from lobu.shared import Envelope, EventHandler, ServiceRuntime
 from lobu.shared.contracts.directory import (
     ALLIANCE_CONTACTS_CHANGED,
     ALLIANCE_CREATED,
@@ -50,15 +57,40 @@ def registration_handlers(mails: RegistrationMails) -> dict[str, EventHandler]:
     return dict.fromkeys(REGISTRATION_FACTS, mails.on_registration_fact)
 
 
+def with_webhooks(handlers: dict[str, EventHandler]) -> dict[str, EventHandler]:
+    """Every public event type also writes its webhook deliveries, in the same transaction."""
+    combined = dict(handlers)
+    for event_type in WEBHOOK_EVENT_TYPES:
+        combined[event_type] = _and_webhooks(handlers.get(event_type))
+    return combined
+
+
+def _and_webhooks(handler: EventHandler | None) -> EventHandler:
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        if handler is not None:
+            await handler(session, envelope)
+        await record_webhook_deliveries(session, envelope)
+
+    return handle
+
+
 def subscribe_to_alliances(
     runtime: ServiceRuntime,
     reactions: AllianceReactions,
     registrations: RegistrationMails | None = None,
+    *,
+    webhooks: bool = False,
 ) -> None:
-    """Follow the alliance, survey-invitation and registration topics in one group."""
+    """Follow the alliance, survey-invitation and registration topics in one group.
+
+    With `webhooks`, also the public topics outside subscribers may receive.
+    """
     handlers = alliance_handlers(reactions)
     topics = [DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS, SURVEYS_INVITATION]
     if registrations is not None:
         handlers |= registration_handlers(registrations)
         topics.append(EVENTS_REGISTRATION)
+    if webhooks:
+        handlers = with_webhooks(handlers)
+        topics += [topic for topic in WEBHOOK_TOPICS if topic not in topics]
     runtime.add_consumer(name=CONSUMER_GROUP, topics=topics, handlers=handlers)

@@ -155,7 +155,8 @@ class DeliveryDispatcher:
             candidates = (
                 await session.scalars(
                     select(Delivery)
-                    .where(due)
+                    # Webhook deliveries share the log; their own sender sends them.
+                    .where(due, col(Delivery.channel) == "email")
                     .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
                     .limit(limit)
                     .with_for_update(skip_locked=True)
@@ -275,7 +276,7 @@ class DeliveryDispatcher:
                 )
             ).all()
         now = self._clock()
-        channels = {"email"} | {str(channel) for channel, _, _ in counts}
+        channels = {"email", "webhook"} | {str(channel) for channel, _, _ in counts}
         for channel in channels:
             for each in DeliveryStatus:
                 self._metrics.by_status.labels(channel, each.value).set(0)

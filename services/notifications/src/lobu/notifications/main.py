@@ -17,6 +17,9 @@ from lobu.notifications.preferences import UnsubscribeLinks
 from lobu.notifications.registration_mails import RegistrationMails
 from lobu.notifications.service import AllianceReactions
 from lobu.notifications.settings import NotificationSettings
+from lobu.notifications.webhook_api import router as webhooks_router
+from lobu.notifications.webhook_sender import WebhookMetrics, WebhookPolicy, WebhookSender
+from lobu.notifications.webhooks import WebhookSubscriptions
 from lobu.shared import ServiceRuntime, create_service_app
 
 
@@ -51,6 +54,33 @@ def create_metrics(runtime: ServiceRuntime) -> DeliveryMetrics:
     )
 
 
+def create_webhook_metrics(runtime: ServiceRuntime, outcomes: Counter) -> WebhookMetrics:
+    """The webhook sender's metrics: the shared delivery counter, and subscriptions by status."""
+    return WebhookMetrics(
+        outcomes=outcomes,
+        subscriptions=Gauge(
+            "lobu_notifications_webhook_subscriptions",
+            "Webhook subscriptions by status (active, paused, disabled).",
+            ["status"],
+            registry=runtime.metrics.registry,
+        ),
+    )
+
+
+def webhook_policy(settings: NotificationSettings) -> WebhookPolicy:
+    """The webhook sender's behaviour, from the settings."""
+    return WebhookPolicy(
+        concurrency=settings.webhook_concurrency,
+        per_receiver=settings.webhook_concurrency_per_receiver,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        schedule=tuple(settings.webhook_retry_schedule),
+        disable_after=settings.webhook_disable_after_failures,
+        allowed_networks=tuple(settings.webhook_allowed_networks),
+        require_https=settings.environment == "production",
+        poll_seconds=settings.delivery_poll_seconds,
+    )
+
+
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     """Build notifications' app from `settings` (the environment when omitted)."""
     settings = settings or NotificationSettings()
@@ -70,11 +100,17 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             directory_url=settings.directory_public_url,
         ),
         RegistrationMails(notifier),
+        webhooks=True,
+    )
+    metrics = create_metrics(runtime)
+    policy = webhook_policy(settings)
+    sender = WebhookSender(
+        runtime.sessions, metrics=create_webhook_metrics(runtime, metrics.outcomes), policy=policy
     )
     dispatcher = DeliveryDispatcher(
         runtime.sessions,
         SmtpMailer(settings),
-        metrics=create_metrics(runtime),
+        metrics=metrics,
         max_attempts=settings.delivery_max_attempts,
         poll_seconds=settings.delivery_poll_seconds,
         concurrency=settings.delivery_concurrency,
@@ -90,10 +126,16 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     app = create_service_app(
         runtime,
         title="lobu notifications",
-        description="Email delivery for facts from every lobu service.",
-        routers=[deliveries_router, pages_router],
-        on_start=[dispatcher.start],
-        on_stop=[dispatcher.stop],
+        description="Email and signed webhook delivery for facts from every lobu service.",
+        routers=[deliveries_router, webhooks_router, pages_router],
+        on_start=[dispatcher.start, sender.start],
+        on_stop=[dispatcher.stop, sender.stop],
     )
     app.state.unsubscribe_links = links
+    app.state.webhooks = WebhookSubscriptions(
+        runtime.sessions,
+        allowed_networks=policy.allowed_networks,
+        require_https=policy.require_https,
+        secret_overlap_seconds=settings.webhook_secret_overlap_seconds,
+    )
     return app

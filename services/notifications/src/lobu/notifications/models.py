@@ -99,6 +99,7 @@ class Delivery(SQLModel, table=True):
             "event_id", "recipient", "channel", name="uq_delivery_event_recipient_channel"
         ),
         Index("ix_deliveries_due", "status", "next_attempt_at"),  # the dispatcher's query
+        Index("ix_deliveries_channel_due", "channel", "status", "next_attempt_at"),  # webhooks'
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -173,3 +174,49 @@ class DigestItem(SQLModel, table=True):
     )
     # The digest delivery it went into; None while it waits.
     digest_delivery_id: int | None = Field(default=None)
+
+
+class WebhookStatus(StrEnum):
+    """Whether a subscription receives deliveries.
+
+    active: yes. paused: by an admin; its deliveries wait and go out on resume.
+    disabled: by lobu, after a 410 answer or too many failures in a row (`disabled_reason`);
+    it gets no new deliveries until an admin resumes it.
+    """
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DISABLED = "disabled"
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """An outside receiver of public facts, signed per the Standard Webhooks specification.
+
+    Its deliveries are rows of `deliveries` with channel `webhook` and the subscription's
+    id as recipient, so the mail log, manual retry and metrics serve them too. The
+    secrets sign (they cannot be hashed): only admins reach them, once, when created.
+    """
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    url: str = Field(max_length=2000)
+    event_types: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=WebhookStatus.ACTIVE.value, max_length=20)
+    secret: str = Field(max_length=100)
+    # After a rotation: the former secret, which signs too until `previous_secret_until`.
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    consecutive_failures: int = 0
+    disabled_reason: str | None = Field(default=None, max_length=300)
+    disabled_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

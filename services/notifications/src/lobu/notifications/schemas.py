@@ -48,3 +48,51 @@ class RetriedCount(BaseModel):
     """How many failed deliveries were made due again."""
 
     retried: int
+
+
+class WebhookCreate(BaseModel):
+    """A new webhook subscription: where to, and which public event types."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2000, examples=["https://portal.example.org/hooks"])
+    event_types: list[str] = Field(
+        min_length=1, max_length=50, examples=[["lobu.directory.alliance.created.v1"]]
+    )
+
+
+class WebhookView(BaseModel):
+    """A subscription as admins see it (never its secrets)."""
+
+    id: str
+    url: str
+    event_types: list[str]
+    status: str = Field(description="active, paused or disabled")
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    consecutive_failures: int
+    previous_secret_until: datetime | None = Field(
+        description="After a rotation: until when the former secret signs as well"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookCreated(WebhookView):
+    """The new subscription, with its signing secret (shown this once)."""
+
+    secret: str
+
+
+class WebhookList(BaseModel):
+    """Every subscription, oldest first."""
+
+    items: list[WebhookView]
+
+
+class WebhookSecret(BaseModel):
+    """A rotated secret; the former one signs as well until `previous_secret_until`."""
+
+    id: str
+    secret: str
+    previous_secret_until: datetime | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from lobu.shared import ServiceSettings
@@ -44,6 +44,23 @@ class NotificationSettings(ServiceSettings):
     # Daily digests go out at this hour (local time of `digest_timezone`).
     digest_hour: int = Field(default=7, ge=0, le=23)
     digest_timezone: str = "Europe/Berlin"
+    # Webhooks (webhooks.py, webhook_sender.py): requests in flight at once, overall
+    # and per receiver, so a slow receiver never holds up the others.
+    webhook_concurrency: int = Field(default=32, ge=1, le=256)
+    webhook_concurrency_per_receiver: int = Field(default=4, ge=1, le=64)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Waits before the 2nd, 3rd, ... attempt (seconds, each with +-20 % jitter): the last
+    # attempt comes about 40 h after the first; after it the delivery is failed.
+    webhook_retry_schedule: list[int] = Field(
+        default=[5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 43200], min_length=1
+    )
+    # This many failed attempts in a row (no success between) disable a subscription.
+    webhook_disable_after_failures: int = Field(default=50, ge=1)
+    # After a rotation the previous secret keeps signing alongside the new one this long.
+    webhook_secret_overlap_seconds: float = Field(default=86400.0, ge=0)
+    # Receivers in these networks are allowed although private, loopback or link-local
+    # (SSRF guard); `make run` allows loopback so that local receivers work.
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def refuse_development_unsubscribe_secret_in_production(self) -> NotificationSettings:
