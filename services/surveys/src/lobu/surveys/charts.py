@@ -32,10 +32,11 @@ def percent(share: float | None) -> str:
 
 
 def decimal_de(value: float | None, places: int = 1) -> str:
-    """A number with a decimal comma (2.5 → "2,5"); "–" for none."""
+    """A number with a decimal comma, half up, trailing zeros dropped (2.50 → "2,5")."""
     if value is None:
         return "–"
-    text = f"{value:.{places}f}"
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{rounded:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",")
@@ -107,7 +108,8 @@ def bar_chart(
             text = percent(share) if share is not None else missing_text
             width = max(0.0, min(1.0, share)) * scale if share is not None else 0.0
             bars.append(Bar(series, share, top, round(width, 1), text, colours[series]))
-        spoken.append(f"{label}: " + ", ".join(f"{bar.series} {bar.text}".strip() for bar in bars))
+        said = [f"{bar.series}: {bar.text}" if bar.series else bar.text for bar in bars]
+        spoken.append(f"{label}: {', '.join(said)}")
         drawn.append(BarRow(label, _shortened(label), y + BAR_HEIGHT * 0.75, tuple(bars)))
         y += len(values) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP + ROW_GAP
     return Chart(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from lobu.surveys.charts import Chart, bar_chart, decimal_de, percent
@@ -116,8 +117,8 @@ class ComparedView:
 def _change(first: float | None, last: float | None) -> str:
     if first is None or last is None:
         return "–"
-    points = (last - first) * 100
-    return f"{'+' if points > 0 else '±' if points == 0 else '−'}{decimal_de(abs(points), 0)} Pkt."
+    points = float((Decimal(str(last)) - Decimal(str(first))) * 100)  # 0.4125 - 0.2 exactly
+    return f"{'+' if points > 0 else '±' if points == 0 else '−'}{decimal_de(abs(points), 1)} Pkt."
 
 
 def compared_views(comparison: Comparison) -> list[ComparedView]:
