@@ -179,3 +179,12 @@ async def test_the_survey_list_links_every_survey_and_the_comparison(demo_app: D
     for survey_id in demo_app.ids.values():
         assert f'href="/umfragen/{survey_id}/ergebnisse"' in html
     assert 'href="/umfragen/vergleich?years=2023,2024"' in html
+
+
+async def test_the_results_page_links_the_comparison_with_the_year_before_when_there_is_one(
+    demo_app: DemoApp,
+) -> None:
+    later = (await demo_app.get(f"/umfragen/{demo_app.ids[2024]}/ergebnisse")).text
+    first = (await demo_app.get(f"/umfragen/{demo_app.ids[2023]}/ergebnisse")).text
+    assert 'href="/umfragen/vergleich?years=2023,2024">Vergleich mit 2023</a>' in later
+    assert "Vergleich mit" not in first  # there is no survey of 2022

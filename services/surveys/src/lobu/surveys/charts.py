@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 WIDTH = 640
-LABEL_WIDTH = 250  # room for the option's label left of the bars
+LABEL_WIDTH = 260  # room for the option's label left of the bars
 VALUE_ROOM = 70  # room for "100 %" right of the longest bar
 BAR_HEIGHT = 18
 BAR_GAP = 4
@@ -20,7 +20,7 @@ ROW_GAP = 12
 TOP = 8
 # Colours of the years (contrast ≥ 4.5:1 against white, told apart by the legend too).
 PALETTE = ("#0b5c8a", "#b35900", "#2e7d32", "#6a1b9a", "#a4161a", "#37474f")
-MAX_LABEL = 38
+MAX_LABEL = 34  # about what 13 px text fits into LABEL_WIDTH
 
 
 def percent(share: float | None) -> str:

@@ -104,6 +104,8 @@ async def results_page(
     rates: ResponseRateView = _app(request, "response_rates")
     survey = await catalogue.get(survey_id)
     results = await results_of.of(survey_id, filters)
+    others = (await catalogue.page(cursor=None, limit=200)).items
+    earlier = [s.year for s in others if s.year < survey.year and s.state != "draft"]
     questions = (
         question_views(survey.questions, results.questions, respondents=results.respondents or 0)
         if results.questions is not None
@@ -113,7 +115,7 @@ async def results_page(
         "survey": survey, "results": results, "questions": questions,
         "rates": await rates.of(survey_id), "rate": percent(results.response_rate),
         "slice_name": slice_name(filters), "state_name": STATE_NAMES[survey.state],
-        "query": _query(request),
+        "query": _query(request), "previous_year": max(earlier, default=None),
     }  # fmt: skip
     return _page(request, "results/results.html", context, private=True)
 
