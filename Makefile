@@ -52,6 +52,7 @@ bench: install  ## Benchmarks (start Kafka and PostgreSQL themselves); figures i
 	scripts/ensure-postgres.sh
 	PYTHONPATH=. $(BIN)/python bench/outbox_relay.py
 	PYTHONPATH=. $(BIN)/python bench/directory_search.py
+	PYTHONPATH=. $(BIN)/python bench/surveys_results.py
 
 constraints: install  ## Re-pin constraints.txt from the pyproject files
 	$(BIN)/python scripts/compile_constraints.py

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lobu.shared import AdminCaller, ServiceRouter
 from lobu.shared.contracts.vocabulary import AWARDS, STATES, TOPICS
-from lobu.surveys.charts import percent
+from lobu.surveys.charts import percent, render_svg
 from lobu.surveys.compare import parse_years
 from lobu.surveys.public import PublicSummary
 from lobu.surveys.query_params import Filters, Land
@@ -34,6 +34,7 @@ templates = Jinja2Templates(
     )
 )
 templates.env.globals["percent"] = percent
+templates.env.globals["render_svg"] = render_svg
 VOCABULARY = {"states": STATES, "topics": TOPICS, "awards": AWARDS}
 STATE_NAMES = {"draft": "Entwurf", "open": "läuft", "closed": "abgeschlossen"}
 HEADERS = {"Cache-Control": "no-store"}  # admin pages hold results nobody else may see
