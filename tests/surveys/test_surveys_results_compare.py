@@ -149,3 +149,15 @@ async def test_compare_refuses_what_names_no_two_years_with_surveys(
     demo_app: DemoApp, years: str, status: int,  # noqa: F811
 ) -> None:  # fmt: skip
     assert (await demo_app.get(f"/surveys/compare?years={years}")).status_code == status
+
+
+async def test_a_draft_does_not_stand_for_its_year(demo_app: DemoApp) -> None:  # noqa: F811
+    copy = await demo_app.client.post(
+        f"/surveys/{demo_app.ids[2024]}/copy",
+        json={"year": 2028, "closes_at": (START + timedelta(days=30)).isoformat()},
+        headers=ADMIN,
+    )
+    assert copy.status_code == 201
+    response = await demo_app.get("/surveys/compare?years=2024,2028")
+    assert response.status_code == 404
+    assert "2028" in response.json()["detail"]

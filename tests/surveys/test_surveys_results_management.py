@@ -68,6 +68,12 @@ async def test_last_years_survey_becomes_next_years_draft_is_edited_run_and_clos
                               "top-prioritaet": "projekte"}, "submit": True},
         )  # fmt: skip
         assert put.status_code == 200, put.text
+    drafting = next(m for m in issued if m.data["alliance_id"] == "demo-002")  # Bremen too
+    saved = await client.put(
+        f"/answers/{link_token(drafting)}",
+        json={"answers": {"social-media": "kanal"}, "submit": False},
+    )
+    assert saved.status_code == 200, saved.text  # a draft is not a response
     rates = (await demo_app.get(f"/surveys/{draft['id']}/response-rates")).json()
     assert (rates["survey_state"], rates["invited"], rates["respondents"]) == ("open", 340, 3)
     by_state = {row["state"]: row for row in rates["by_state"]}
