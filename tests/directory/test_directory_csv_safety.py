@@ -31,7 +31,7 @@ PLANTED = {
 @pytest.mark.unit
 @given(st.text())
 def test_a_protected_cell_never_starts_a_formula_and_reads_back_unchanged(text: str) -> None:
-    from lobu.directory.csv_format import protect_cell, read_cell
+    from lobu.shared.spreadsheet_csv import protect_cell, read_cell
 
     protected = protect_cell(text)
     assert not protected.startswith(FORMULA_TRIGGERS)

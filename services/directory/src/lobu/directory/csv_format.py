@@ -14,6 +14,7 @@ from lobu.directory.csv_cells import (
 )
 from lobu.directory.schemas import AlliancePrivate
 from lobu.shared.contracts.vocabulary import STAFFING, STATUSES
+from lobu.shared.spreadsheet_csv import read_cell
 
 # Column -> API field, in the order of the file.
 COLUMNS: dict[str, str] = {
@@ -41,27 +42,6 @@ COLUMNS: dict[str, str] = {
 FIELD_COLUMNS = {field: column for column, field in COLUMNS.items()}
 REQUIRED_COLUMNS = ("name", "land", "plz", "ort")
 PUBLIC_COLUMNS = [column for column in COLUMNS if column != "kontakte"]
-
-# What a spreadsheet takes for the start of a formula (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_TEXT_MARK = "'"
-
-
-def protect_cell(cell: str) -> str:
-    """The cell as exported: a leading apostrophe before what could start a formula.
-
-    OWASP's advice against CSV injection: spreadsheets then show the text instead of
-    running it. A cell that already begins with an apostrophe gets one too, so that
-    `read_cell` can always take away exactly the one the export added.
-    """
-    return _TEXT_MARK + cell if cell.startswith((*FORMULA_TRIGGERS, _TEXT_MARK)) else cell
-
-
-def read_cell(cell: str) -> str:
-    """The cell as imported: `protect_cell` undone (one apostrophe, only where it adds one)."""
-    if cell.startswith(_TEXT_MARK) and cell[1:].startswith((*FORMULA_TRIGGERS, _TEXT_MARK)):
-        return cell[1:]
-    return cell
 
 
 class RowReading:

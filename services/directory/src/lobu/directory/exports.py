@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from lobu.directory.csv_format import COLUMNS, PUBLIC_COLUMNS, format_row, protect_cell
+from lobu.directory.csv_format import COLUMNS, PUBLIC_COLUMNS, format_row
 from lobu.directory.schemas import AlliancePrivate
-
-BYTE_ORDER_MARK = "\ufeff"  # German Excel reads UTF-8 only with it
+from lobu.shared.spreadsheet_csv import ExcelCsv
 
 
 async def csv_lines(
     alliances: AsyncIterator[tuple[AlliancePrivate, float | None]], *, with_contacts: bool
 ) -> AsyncIterator[str]:
     """The export as CSV text, a line at a time (`;`, CRLF, BOM first)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-
-    def take() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(list(COLUMNS) if with_contacts else PUBLIC_COLUMNS)
-    yield BYTE_ORDER_MARK + take()
+    writer = ExcelCsv()  # the BOM first; no cell may start a formula (OWASP CSV injection)
+    yield writer.line(list(COLUMNS) if with_contacts else PUBLIC_COLUMNS)
     async for view, _distance in alliances:
-        # No cell may start a formula in the reader's spreadsheet (OWASP CSV injection).
-        writer.writerow(
-            [protect_cell(cell) for cell in format_row(view, with_contacts=with_contacts)]
-        )
-        yield take()
+        yield writer.line(format_row(view, with_contacts=with_contacts))
 
 
 async def geojson_chunks(

@@ -8,17 +8,15 @@ from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi import status as http_status
 
 from lobu.shared import AdminCaller, OptionalCaller, ServiceRouter
-from lobu.shared.contracts.vocabulary import AWARDS, STATES, TOPICS
 from lobu.surveys.answering import AnswerDesk
 from lobu.surveys.domain import parse_if_match
-from lobu.surveys.errors import InvalidSurveyError
+from lobu.surveys.query_params import Filters
 from lobu.surveys.results import SurveyResults
 from lobu.surveys.schemas import (
     AnswersForm,
     AnswersSubmission,
     AnswersView,
     Results,
-    ResultsFilter,
     SurveyCopy,
     SurveyCreate,
     SurveyPage,
@@ -156,30 +154,14 @@ async def publish_results(
     return _with_etag(response, await catalogue.publish_results(survey_id))
 
 
-def _choice(name: str, value: str | None, allowed: dict[str, str]) -> str | None:
-    if value is not None and value not in allowed:
-        raise InvalidSurveyError(f"{name}={value!r} is unknown; use one of {sorted(allowed)}.")
-    return value
-
-
 @router.get(
     "/{survey_id}/results",
     response_model=Results,
     summary="Results, optionally of a slice; small slices are suppressed (admin)",
 )
 async def survey_results(
-    survey_id: SurveyId,
-    _caller: AdminCaller,
-    results: ResultsDep,
-    state: Annotated[str | None, Query(max_length=2, description="Land, e.g. NW")] = None,
-    topic: Annotated[str | None, Query(max_length=60, description="Field of action")] = None,
-    award: Annotated[str | None, Query(max_length=60, description="Award code")] = None,
+    survey_id: SurveyId, _caller: AdminCaller, results: ResultsDep, filters: Filters
 ) -> Results:
-    filters = ResultsFilter(
-        state=_choice("state", state, STATES),
-        topic=_choice("topic", topic, TOPICS),
-        award=_choice("award", award, AWARDS),
-    )
     return await results.of(survey_id, filters)
 
 

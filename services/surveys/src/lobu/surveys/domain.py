@@ -236,7 +236,7 @@ def _share(count: int, respondents: int) -> float:
 def _choice_results(question: QuestionSpec, values: list[Any], respondents: int) -> dict[str, Any]:
     counts = {option.code: 0 for option in question.options}
     for value in values:
-        for code in value if isinstance(value, list) else [value]:
+        for code in value if isinstance(value, list) else (value,):
             if code in counts:
                 counts[code] += 1
     result: dict[str, Any] = {
@@ -246,8 +246,9 @@ def _choice_results(question: QuestionSpec, values: list[Any], respondents: int)
         }
     }
     if question.type is QuestionType.LIKERT:
-        scores = [position + 1 for position, code in enumerate(counts) for _ in range(counts[code])]
-        result["mean"] = round(statistics.fmean(scores), 3) if scores else None
+        scored = sum(counts.values())
+        total = sum(position * count for position, count in enumerate(counts.values(), start=1))
+        result["mean"] = round(total / scored, 3) if scored else None
     return result
 
 
@@ -281,9 +282,14 @@ def aggregate(
     respondents = len(answer_sets)
     if respondents < threshold:
         return None
+    by_key: dict[str, list[Any]] = {question.key: [] for question in questions}
+    for answers in answer_sets:  # one pass over the answers, not one per question
+        for key, value in answers.items():
+            if key in by_key:
+                by_key[key].append(value)
     results: dict[str, Any] = {}
     for question in questions:
-        values = [answers[question.key] for answers in answer_sets if question.key in answers]
+        values = by_key[question.key]
         entry: dict[str, Any] = {
             "type": question.type.value,
             "answered": len(values),

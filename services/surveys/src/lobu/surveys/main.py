@@ -10,11 +10,17 @@ from lobu.surveys.answering import AnswerDesk
 from lobu.surveys.api import answers_router
 from lobu.surveys.api import router as surveys_router
 from lobu.surveys.audience import AllianceReplicaReactions
+from lobu.surveys.compare import YearOverYear
 from lobu.surveys.consumers import subscribe_to_alliances
 from lobu.surveys.demo import DemoSurveys
+from lobu.surveys.exports import ResponseExport
 from lobu.surveys.pages import router as pages_router
+from lobu.surveys.public import PublicSummary
+from lobu.surveys.rates import ResponseRateView
 from lobu.surveys.reminders import Reminders
 from lobu.surveys.results import SurveyResults
+from lobu.surveys.results_api import router as results_api_router
+from lobu.surveys.results_pages import router as results_pages_router
 from lobu.surveys.scheduler import SurveyScheduler
 from lobu.surveys.service import Clock, SurveyCatalogue
 from lobu.surveys.settings import SurveySettings
@@ -45,13 +51,25 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock = utc_now
         runtime,
         title="lobu surveys",
         description="The yearly survey of the Lokale Bündnisse für Familie.",
-        routers=[surveys_router, answers_router, pages_router],
+        # results_api first: its /surveys/compare must not be taken for a survey id
+        routers=[
+            results_api_router,
+            surveys_router,
+            answers_router,
+            pages_router,
+            results_pages_router,
+        ],
         on_start=[scheduler.start],
         on_stop=[scheduler.stop],
     )
     app.state.catalogue = catalogue
     app.state.answer_desk = desk
-    app.state.results = SurveyResults(runtime.sessions, threshold=settings.suppression_threshold)
+    results = SurveyResults(runtime.sessions, threshold=settings.suppression_threshold)
+    app.state.results = results
+    app.state.comparison = YearOverYear(runtime.sessions, results)
+    app.state.public_summary = PublicSummary(results)
+    app.state.response_rates = ResponseRateView(runtime.sessions)
+    app.state.response_export = ResponseExport(runtime.sessions)
     app.state.reminders = reminders
     app.state.scheduler = scheduler
     app.state.demo = demo

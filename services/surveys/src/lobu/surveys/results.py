@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -12,15 +12,16 @@ from lobu.surveys.schemas import Results, ResultsFilter
 from lobu.surveys.service import load_survey, questions_of
 
 
-def _in_slice(replica: AllianceReplica | None, filters: ResultsFilter) -> bool:
+def _in_slice(state: str | None, topics: list[str] | None, awards: list[str] | None,
+              filters: ResultsFilter) -> bool:  # fmt: skip
     if filters.state is None and filters.topic is None and filters.award is None:
         return True
-    if replica is None:
+    if state is None:
         return False  # an alliance the replica does not know belongs to no slice
     return (
-        (filters.state is None or replica.state == filters.state)
-        and (filters.topic is None or filters.topic in replica.topics)
-        and (filters.award is None or filters.award in replica.awards)
+        (filters.state is None or state == filters.state)
+        and (filters.topic is None or filters.topic in (topics or []))
+        and (filters.award is None or filters.award in (awards or []))
     )
 
 
@@ -35,30 +36,30 @@ class SurveyResults:
         """The results of one slice (all invited alliances without filters)."""
         async with self.sessions() as session:
             survey = await load_survey(session, survey_id)
-            rows = (
-                await session.execute(
-                    select(Invitation, AllianceReplica, Response)
-                    .join(
-                        AllianceReplica,
-                        col(AllianceReplica.alliance_id) == col(Invitation.alliance_id),
-                        isouter=True,
-                    )
-                    .join(
-                        Response,
-                        col(Response.invitation_id) == col(Invitation.id),
-                        isouter=True,
-                    )
-                    .where(col(Invitation.survey_id) == survey_id)
+            # Columns, not ORM objects: building 1,000 entities cost more than the rest.
+            # Topics and awards are JSON too: read (and decode) them only to filter by them.
+            topics = col(AllianceReplica.topics) if filters.topic else literal(None)
+            awards = col(AllianceReplica.awards) if filters.award else literal(None)
+            statement = (
+                select(col(AllianceReplica.state), topics, awards, col(Response.answers))
+                .select_from(Invitation)
+                .join(
+                    AllianceReplica,
+                    col(AllianceReplica.alliance_id) == col(Invitation.alliance_id),
+                    isouter=True,
                 )
-            ).all()
+                .join(Response, col(Response.invitation_id) == col(Invitation.id), isouter=True)
+                .where(col(Invitation.survey_id) == survey_id)
+            )
+            if filters.state is not None:
+                statement = statement.where(col(AllianceReplica.state) == filters.state)
+            rows = (await session.execute(statement)).all()
         in_slice = [
-            (replica, response) for _, replica, response in rows if _in_slice(replica, filters)
+            answers
+            for state, topics, awards, answers in rows
+            if _in_slice(state, topics, awards, filters)
         ]
-        answer_sets = [
-            response.answers
-            for _, response in in_slice
-            if response is not None and response.answers is not None
-        ]
+        answer_sets = [answers for answers in in_slice if answers is not None]
         invited = len(in_slice)
         questions = aggregate(
             questions_of(survey), answer_sets, threshold=self.threshold, with_text=True
