@@ -26,6 +26,10 @@ install: $(VENV)/.installed  ## Create .venv and install every package (pinned b
 run: install  ## Run the platform: Kafka, mail sink, directory :8001, surveys :8002, events :8003, notifications :8004
 	scripts/run-platform.sh
 
+# Test files run in TEST_WORKERS processes (pytest-xdist), each with its own broker and
+# PostgreSQL cluster; most tests wait on Kafka and sockets, so two share two cores well.
+TEST_WORKERS ?= 2
+
 # make test provides every prerequisite itself, so under it a skipped test fails
 # (tests/support/prerequisites.py) and the ensure-* scripts fail instead of warning.
 test: export LOBU_REQUIRE_ALL = 1
@@ -34,7 +38,7 @@ test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itse
 	scripts/ensure-chromium.sh
 	scripts/ensure-libreoffice.sh
 	$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install  ## Unit and contract tests only (no Kafka, no PostgreSQL)
 	$(BIN)/python -m pytest -m "unit or contract"

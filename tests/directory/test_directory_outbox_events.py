@@ -38,6 +38,8 @@ async def events_of(app: FastAPI, alliance_id: str) -> list[OutboxMessage]:
 async def test_create_update_delete_write_ordered_versioned_events(
     client: httpx.AsyncClient, directory_app: FastAPI
 ) -> None:
+    # The rows as written: once published, the contacts rows keep no data.
+    await directory_app.state.runtime.relay.stop()
     created = (await client.post("/alliances", json=BODY, headers=ADMIN)).json()
     url = f"/alliances/{created['id']}"
     await client.patch(url, json={"city": "Weimar"}, headers={**ADMIN, "If-Match": '"1"'})
