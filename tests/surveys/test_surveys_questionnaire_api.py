@@ -192,8 +192,9 @@ async def test_copying_last_years_survey_makes_a_new_draft_with_the_same_keys(
     )
     assert copy.status_code == 201, copy.text
     body = copy.json()
+    # The title follows the year unless the copy names one (it names none here).
     assert (body["state"], body["year"], body["title"], body["copied_from"]) == (
-        "draft", 2026, "Bündnisumfrage 2025", old["id"],
+        "draft", 2026, "Bündnisumfrage 2026", old["id"],
     )  # fmt: skip
     assert body["questions"] == old["questions"]
     assert body["id"] != old["id"]

@@ -140,7 +140,9 @@ class SurveyCopy(Strict):
     """A new draft with the questions of an existing survey."""
 
     year: Year
-    title: Title | None = Field(default=None, description="The old title when omitted")
+    title: Title | None = Field(
+        default=None, description="When omitted, the old title with its year made the new one"
+    )
     opens_at: Moment | None = None
     closes_at: Moment
 

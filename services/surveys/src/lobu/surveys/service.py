@@ -188,7 +188,8 @@ class SurveyCatalogue:
         original = await self.get(survey_id)
         return await self.create(
             SurveyCreate(
-                year=request.year, title=request.title or original.title, intro=original.intro,
+                year=request.year, title=request.title or _retitled(original, request.year),
+                intro=original.intro,
                 opens_at=request.opens_at, closes_at=request.closes_at,
                 reminder_days=original.reminder_days or None, questions=original.questions,
             ),
@@ -303,3 +304,8 @@ class SurveyCatalogue:
                     await self._close_in(session, survey)
                     closed += 1
         return opened, closed
+
+
+def _retitled(original: SurveyPublic, year: int) -> str:
+    """Last year's title for this year: "Bündnisumfrage 2024" becomes "… 2026"."""
+    return original.title.replace(str(original.year), str(year))
