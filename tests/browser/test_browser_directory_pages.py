@@ -365,3 +365,22 @@ async def test_an_unknown_place_says_so_and_lists_nothing_unfiltered(
 
     await expect(page.get_by_role("status")).to_contain_text("Den Ort „Hanover“ kennen wir nicht")
     await expect(result_links(page)).to_have_count(0)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_bad_input_shows_the_page_with_a_german_message_at_the_field(page: Page) -> None:
+    await page.goto("/")
+    await page.get_by_label("Suchbegriff", exact=True).fill("x" * 250)
+    assert len(await page.get_by_label("Suchbegriff", exact=True).input_value()) == 200
+
+    response = await page.goto("/?" + urlencode({"q": "x" * 201, "umkreis": "abc"}))
+
+    assert response is not None
+    assert response.status == 422
+    field = page.get_by_label("Suchbegriff", exact=True)
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await expect(field).to_have_accessible_description("Bitte höchstens 200 Zeichen eingeben.")
+    await expect(page.get_by_label("Umkreis", exact=True)).to_have_accessible_description(
+        re.compile("Umkreis in Kilometern")
+    )
+    await expect(page.get_by_role("alert")).to_contain_text("markierten Angaben")
