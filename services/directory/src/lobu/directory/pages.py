@@ -38,6 +38,7 @@ templates.env.globals.update(
     staffing=STAFFING, awards=AWARDS, platforms=SOCIAL_PLATFORMS,
 )  # fmt: skip
 MAX_CHOICES = 20
+MAX_EARLIER = 30
 LIMITS = {"q": MAX_TEXT, "ort": MAX_PLACE}
 
 
@@ -67,6 +68,7 @@ async def search_page(request: Request) -> HTMLResponse:
         status=form.choice("status"),
         award=form.choice("auszeichnung"),
         near=Near(place.latitude, place.longitude, float(form.radius_km)) if place else None,
+        include_dissolved=False,  # unless Status names them
     )
     page = None
     status_code = 422 if form.errors else 200
@@ -84,9 +86,15 @@ async def search_page(request: Request) -> HTMLResponse:
             status_code = 400
             page = await search.page(query, cursor=None, limit=20)
     kept = form.kept()
-    next_url = None
+    # "zurück": the cursors of the pages before travel along, newest last.
+    earlier = [part for part in form.earlier if part] if form.cursor else []
+    here = [*earlier, form.cursor] if form.cursor else []
+    next_url = back_url = None
     if page and page.next_cursor:
-        next_url = "/?" + urlencode(kept | {"weiter": page.next_cursor})
+        next_url = "/?" + urlencode(kept | {"weiter": page.next_cursor} | _earlier(here))
+    if page and form.cursor and status_code == 200:
+        back = kept | ({"weiter": earlier[-1]} | _earlier(earlier[:-1]) if earlier else {})
+        back_url = "/?" + urlencode(back)
     # Each Land facet narrows the current search; it keeps every other filter.
     state_urls = {code: "/?" + urlencode(kept | {"land": code}) for code in STATES}
     # Namesakes ("Neustadt"): each a link with its Land, the rest of the search kept.
@@ -100,10 +108,28 @@ async def search_page(request: Request) -> HTMLResponse:
         "search.html",
         {"page": page, "form": form.values, "errors": form.errors, "radius": form.radius_km,
          "place": place, "notice": notice, "radii": RADII, "limits": LIMITS,
-         "next_url": next_url, "state_urls": state_urls, "choices": choices,
-         "unplaced": unplaced},
+         "next_url": next_url, "back_url": back_url, "state_urls": state_urls,
+         "choices": choices, "unplaced": unplaced, "exports": _export_urls(query),
+         "site": request.app.state.site_links},
         status_code=status_code,
     )  # fmt: skip
+
+
+def _earlier(cursors: list[str]) -> dict[str, str]:
+    """The `vorher` parameter for these cursors (at most the last MAX_EARLIER pages)."""
+    return {"vorher": ",".join(cursors[-MAX_EARLIER:])} if cursors else {}
+
+
+def _export_urls(query: AllianceQuery) -> dict[str, str]:
+    """The CSV and GeoJSON exports of exactly this search (the API's parameter names)."""
+    params: dict[str, str] = {"include_dissolved": "false"}
+    for name in ("text", "state", "topic", "partner_type", "status", "award"):
+        if value := getattr(query, name):
+            params["q" if name == "text" else name] = value
+    if query.near:
+        params["near"] = f"{query.near.latitude},{query.near.longitude}"
+        params["radius_km"] = f"{query.near.radius_km:g}"
+    return {kind: f"/alliances/export.{kind}?" + urlencode(params) for kind in ("csv", "geojson")}
 
 
 async def _unplaced(search: AllianceSearch, query: AllianceQuery) -> int:
@@ -118,11 +144,12 @@ async def _unplaced(search: AllianceSearch, query: AllianceQuery) -> int:
 async def alliance_page(request: Request, slug: str) -> HTMLResponse:
     """One alliance's public page (never its contacts)."""
     directory: AllianceDirectory = request.app.state.directory
+    site = request.app.state.site_links
     try:
         alliance = await directory.get_by_slug(slug)
     except AllianceNotFoundError:
         return templates.TemplateResponse(
-            request, "not_found.html", {"slug": slug}, status_code=404
+            request, "not_found.html", {"slug": slug, "site": site}, status_code=404
         )
     public = alliance.model_copy(update={"contacts": []})
-    return templates.TemplateResponse(request, "alliance.html", {"alliance": public})
+    return templates.TemplateResponse(request, "alliance.html", {"alliance": public, "site": site})

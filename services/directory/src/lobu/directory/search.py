@@ -50,6 +50,8 @@ class AllianceQuery:
     status: str | None = None
     award: str | None = None
     near: Near | None = None
+    # False: leave out dissolved alliances unless `status` asks for them (the pages).
+    include_dissolved: bool = True
 
 
 class AllianceSearch:
@@ -111,6 +113,8 @@ class AllianceSearch:
             conditions.append(col(Alliance.state) == query.state)
         if query.status:
             conditions.append(col(Alliance.status) == query.status)
+        elif not query.include_dissolved:
+            conditions.append(col(Alliance.status) != "dissolved")
         if query.topic:
             conditions.append(_has(AllianceTopic, AllianceTopic.topic, query.topic))
         if query.partner_type:

@@ -41,6 +41,7 @@ class SearchForm:
     values: dict[str, str]
     radius_km: int = DEFAULT_RADIUS
     cursor: str | None = None
+    earlier: list[str] = field(default_factory=list)  # cursors of the pages before
     errors: dict[str, str] = field(default_factory=dict)
 
     def choice(self, name: str) -> str | None:
@@ -73,4 +74,7 @@ def read_search_form(params: Mapping[str, str]) -> SearchForm:
                 f"Bitte einen Umkreis in Kilometern wählen (1 bis {MAX_RADIUS})."
             )
     form.cursor = params.get("weiter") or None
+    earlier = params.get("vorher", "")
+    if len(earlier) <= MAX_CURSOR * 31:  # longer is not ours; "zurück" then starts over
+        form.earlier = earlier.split(",")
     return form
