@@ -53,10 +53,10 @@ from sqlalchemy.engine import make_url
 from lobu.directory.models import Alliance, AlliancePartner, AllianceTopic
 from lobu.directory.records import new_alliance, replace_children
 from lobu.directory.schemas import AllianceCreate
-from lobu.directory.search_text import normalise
 from lobu.directory.slugs import unique_slug
 from lobu.shared.contracts.vocabulary import PARTNER_TYPES, STAFFING, STATES, TOPICS
 from lobu.shared.database import create_engine, create_session_factory, transaction
+from lobu.shared.text_search import normalise
 from tests.support.ports import free_port
 from tests.support.postgres_server import postgres_server
 from tests.support.service_process import ServiceProcess

@@ -85,6 +85,15 @@ running_pid() {
   return 1
 }
 
+# Before Java starts: a port another program holds would end in a stack trace.
+port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+    say "port $2 ($1) is taken by another program on 127.0.0.1; stop it, or choose a" \
+      "free port: $1=<port> $0 start (for make run: deploy/local/ports.env)"
+    exit 1
+  fi
+}
+
 broker_command() {
   local heap
   read -r -a heap <<<"$heap_opts"
@@ -110,6 +119,8 @@ cmd_start() {
     say "already running (pid $pid) on 127.0.0.1:$port"
     return 0
   fi
+  port_free KAFKA_PORT "$port"
+  port_free KAFKA_CONTROLLER_PORT "$controller_port"
   prepare
   local started=$SECONDS
   broker_command

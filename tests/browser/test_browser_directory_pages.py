@@ -24,7 +24,7 @@ if chromium_path() is None:
     )
 pytest.importorskip("playwright.async_api", reason="the Python package playwright is missing")
 
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, Route, expect
 
 pytestmark = pytest.mark.browser
 
@@ -365,3 +365,45 @@ async def test_an_unknown_place_says_so_and_lists_nothing_unfiltered(
 
     await expect(page.get_by_role("status")).to_contain_text("Den Ort „Hanover“ kennen wir nicht")
     await expect(result_links(page)).to_have_count(0)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_bad_input_shows_the_page_with_a_german_message_at_the_field(page: Page) -> None:
+    await page.goto("/")
+    await page.get_by_label("Suchbegriff", exact=True).fill("x" * 250)
+    assert len(await page.get_by_label("Suchbegriff", exact=True).input_value()) == 200
+
+    response = await page.goto("/?" + urlencode({"q": "x" * 201, "umkreis": "abc"}))
+
+    assert response is not None
+    assert response.status == 422
+    field = page.get_by_label("Suchbegriff", exact=True)
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await expect(field).to_have_accessible_description("Bitte höchstens 200 Zeichen eingeben.")
+    await expect(page.get_by_label("Umkreis", exact=True)).to_have_accessible_description(
+        re.compile("Umkreis in Kilometern")
+    )
+    await expect(page.get_by_role("alert")).to_contain_text("markierten Angaben")
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_api_docs_render_with_no_network_beyond_the_service(
+    page: Page, directory: Directory
+) -> None:
+    refused: list[str] = []
+
+    async def local_only(route: Route) -> None:
+        if route.request.url.startswith(directory.url):
+            await route.continue_()
+        else:
+            refused.append(route.request.url)
+            await route.abort()
+
+    await page.context.route("**/*", local_only)
+    await page.goto("/docs")
+
+    # Swagger UI parses 1.5 MB of script and the whole OpenAPI document: a generous wait.
+    title = page.locator(".swagger-ui .info .title")
+    await expect(title).to_contain_text("directory", timeout=60_000)
+    await expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert refused == []

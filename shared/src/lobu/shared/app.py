@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from lobu.shared.docs import docs_app
 from lobu.shared.errors import install_problem_handlers
 from lobu.shared.input_text import RefuseUnstorableText
 from lobu.shared.logs import configure_logging
@@ -91,7 +92,7 @@ def create_service_app(
                 await hook()
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = docs_app(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = runtime.token_verifier
     install_problem_handlers(app)

@@ -16,6 +16,21 @@ from typing import Any
 from lobu.shared.auth import ISSUER, Role, create_token
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 
+MAX_TOKEN_HOURS = 24 * 366
+
+
+def _hours(text: str) -> float:
+    """A token's lifetime: a finite number of hours above 0, at most a year."""
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
+    if not 0 < hours <= MAX_TOKEN_HOURS:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"{text} hours: a token must live more than 0 and at most {MAX_TOKEN_HOURS} hours"
+        )
+    return hours
+
 
 def _token(args: argparse.Namespace) -> int:
     # The secret `make run` gives its services (deploy/local/run.env) unless the caller
@@ -66,12 +81,32 @@ def _mailsink(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_UNAVAILABLE = 3  # Kafka (or the database) is not reachable: try again later
+
+
+def _kafka_unreachable(command: str, bootstrap: str, error: BaseException) -> int:
+    from lobu.shared.safe_errors import describe_error
+
+    print(
+        f"lobu {command}: Kafka at {bootstrap} is not reachable ({describe_error(error)}).\n"
+        "Start it with `make kafka-start` (or `make run`), or name another broker with "
+        "--bootstrap HOST:PORT or KAFKA_BOOTSTRAP_SERVERS.",
+        file=sys.stderr,
+    )
+    return EXIT_UNAVAILABLE
+
+
 def _dlq_replay(args: argparse.Namespace) -> int:
+    from aiokafka.errors import KafkaError
+
     from lobu.shared.replay import replay_dead_letters
 
-    summary = asyncio.run(
-        replay_dead_letters(args.topic, bootstrap_servers=args.bootstrap, limit=args.limit)
-    )
+    try:
+        summary = asyncio.run(
+            replay_dead_letters(args.topic, bootstrap_servers=args.bootstrap, limit=args.limit)
+        )
+    except (KafkaError, OSError) as error:
+        return _kafka_unreachable("dlq replay", args.bootstrap, error)
     for letter in summary.refused:
         print(
             f"refused {args.topic}[{letter.partition}]@{letter.offset}: {letter.reason}",
@@ -87,9 +122,15 @@ def _dlq_replay(args: argparse.Namespace) -> int:
 
 
 def _dlq_show(args: argparse.Namespace) -> int:
+    from aiokafka.errors import KafkaError
+
     from lobu.shared.replay import read_dead_letters
 
-    for letter in asyncio.run(read_dead_letters(args.topic, bootstrap_servers=args.bootstrap)):
+    try:
+        letters = asyncio.run(read_dead_letters(args.topic, bootstrap_servers=args.bootstrap))
+    except (KafkaError, OSError) as error:
+        return _kafka_unreachable("dlq show", args.bootstrap, error)
+    for letter in letters:
         print(json.dumps(letter, ensure_ascii=False))
     return 0
 
@@ -171,19 +212,44 @@ def _schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = """examples:
+  TOKEN=$(lobu token --role admin)          a token for make run's services
+  lobu mailsink --port 1025                 catch mail as .eml files in var/mail/
+  lobu dlq show directory.alliance.dlq      what was dead-lettered, and why
+  lobu dlq replay directory.alliance.dlq    put the letters back after a fix
+  lobu outbox parked --service directory    events Kafka refused, kept back
+  lobu schemas                              write the contracts' JSON Schemas
+
+exit status: 0 done, 1 something refused, 2 wrong arguments, 3 Kafka not reachable
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `lobu`."""
-    parser = argparse.ArgumentParser(prog="lobu", description="lobu development and operations")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="lobu",
+        description="lobu development and operations: tokens, the mail sink, dead letters, "
+        "parked outbox events, event schemas. `lobu COMMAND --help` tells more.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     token = commands.add_parser(
         "token",
         help="print a JWT (the development secret of make run unless LOBU_JWT_SECRET is set)",
+        description="Print a signed JWT on stdout, and nothing else (notes go to stderr), "
+        "so that TOKEN=$(lobu token --role admin) works. Signed with the development "
+        "secret of make run unless LOBU_JWT_SECRET is set; LOBU_JWT_AUDIENCE and "
+        "LOBU_JWT_ISSUER override 'lobu'.",
+        epilog="example: lobu token --role alliance --alliance-id <id> --hours 2",
     )
     token.add_argument("--role", choices=[role.value for role in Role], required=True)
     token.add_argument("--alliance-id", help="the alliance a coordinator token is bound to")
     token.add_argument("--subject", default="developer", help="who the token names")
-    token.add_argument("--hours", type=float, default=12, help="lifetime in hours")
+    token.add_argument(
+        "--hours", type=_hours, default=12, help="lifetime in hours, more than 0 (default: 12)"
+    )
     token.set_defaults(run=_token)
 
     sink = commands.add_parser("mailsink", help="run the local SMTP sink (.eml files)")
@@ -198,11 +264,18 @@ def build_parser() -> argparse.ArgumentParser:
         ("show", _dlq_show, "print the dead letters of a topic with their reasons"),
         ("replay", _dlq_replay, "put dead letters back on the topic they came from"),
     ):
-        command = dlq_commands.add_parser(name, help=text)
+        command = dlq_commands.add_parser(
+            name,
+            help=text,
+            description=f"{text[0].upper()}{text[1:]}. Exit status: 0 done, 1 letters "
+            f"refused (replay), 2 wrong arguments, {EXIT_UNAVAILABLE} Kafka not reachable.",
+            epilog=f"example: lobu dlq {name} directory.alliance.dlq --bootstrap 127.0.0.1:9092",
+        )
         command.add_argument("topic", help="the dead-letter topic, e.g. directory.alliance.dlq")
         command.add_argument(
             "--bootstrap",
             default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            help="HOST:PORT of Kafka (default: KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092)",
         )
         if name == "replay":
             command.add_argument(
@@ -220,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `lobu` command."""
+    from lobu.shared.logs import set_log_levels
+
+    set_log_levels("WARNING")  # aiokafka's reconnect errors would repeat what lobu says once
     args = build_parser().parse_args(argv)
     return int(args.run(args))
 

@@ -61,7 +61,8 @@ def create_broker(*, bootstrap_servers: str, service: str, metrics: ServiceMetri
         middlewares=[
             KafkaPrometheusMiddleware(registry=metrics.registry, app_name=f"lobu-{service}")
         ],
-        logger=logging.getLogger(f"lobu.{service}.kafka"),
+        # Under "faststream", whose per-record lines logs.py keeps for DEBUG.
+        logger=logging.getLogger(f"faststream.lobu-{service}"),
     )
 
 
@@ -216,7 +217,10 @@ class KafkaConnection:
             await asyncio.sleep(interval if reachable else away_interval)
             now_reachable = await self.broker.ping(2.0)
             if now_reachable != reachable:
-                logger.warning("Kafka is %s", "reachable again" if now_reachable else "unreachable")
+                if now_reachable:  # good news, not a warning
+                    logger.info("Kafka is reachable again")
+                else:
+                    logger.warning("Kafka is unreachable")
                 reachable = now_reachable
                 if reachable:
                     self._reachable_again()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import sys
 from contextvars import ContextVar
-from typing import TextIO
+from typing import Any, TextIO
 
+from pydantic import ValidationError
 from pythonjsonlogger.json import JsonFormatter
 
+from lobu.shared.envelope import EnvelopeError
 from lobu.shared.safe_errors import RedactedError, describe_error, redacted_exc_info
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -48,15 +50,61 @@ def redact_record(record: logging.LogRecord) -> None:
         }
     if record.exc_info and record.exc_info[1] is not None:
         error = record.exc_info[1]
-        if not isinstance(error, RedactedError):
+        if isinstance(error, RedactedError):
+            return
+        # A library that writes the error into its message ("ValidationError: 30 lines
+        # with the input") gets the one-line description there instead.
+        text = str(error)
+        if text and isinstance(record.msg, str) and text in record.msg:
+            record.msg = record.msg.replace(text, describe_error(error))
+        if isinstance(error, (ValidationError, EnvelopeError)):
+            # The record's fault, not the code's: the description says all; no frames.
+            record.exc_info = None
+        else:
             record.exc_info = redacted_exc_info(error)
-            record.exc_text = None
+        record.exc_text = None
 
 
 # aiokafka logs every failed reconnect at ERROR while Kafka is away (our relay and
-# readiness report the outage once, clearly); aiosqlite logs every statement with its
-# bound values (personal data) at DEBUG, whatever the engine's hide_parameters says.
-QUIET_LOGGERS = {"aiokafka": logging.CRITICAL, "aiosqlite": logging.INFO}
+# readiness report the outage once, clearly); FastStream logs "Received" and
+# "Processed" for every record (800 lines for a backlog of 400 at start-up; lobu's
+# consumer writes one line per record with its outcome). Both speak again at DEBUG.
+# aiosqlite logs every statement with its bound values (personal data) at DEBUG,
+# whatever the engine's hide_parameters says: it stays at INFO even then.
+QUIET_LOGGERS = {
+    "aiokafka": logging.CRITICAL,
+    "faststream": logging.WARNING,
+    "aiosqlite": logging.INFO,
+}
+SPEAK_AT_DEBUG = ("aiokafka", "faststream")
+PLAIN_FORMAT = "%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s"
+CONTEXT_FIELDS = ("correlation_id", "event_id")
+
+
+class PlainFormatter(logging.Formatter):
+    """Lines for people: the correlation and event ids follow only when there are some."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        ids = [
+            f"{name}={value}"
+            for name in CONTEXT_FIELDS
+            if (value := getattr(record, name, None)) is not None
+        ]
+        if not ids:
+            return line
+        first, newline, rest = line.partition("\n")  # the ids end the message, not a traceback
+        return f"{first} ({' '.join(ids)}){newline}{rest}"
+
+
+class LobuJsonFormatter(JsonFormatter):
+    """One JSON object a line; ids that are not there are left out, not written as null."""
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        for name in CONTEXT_FIELDS:
+            if log_data.get(name) is None:
+                log_data.pop(name, None)
+        return log_data
 
 
 def log_handler(
@@ -67,20 +115,24 @@ def log_handler(
     handler.addFilter(ContextFilter(service))
     if json:
         handler.setFormatter(
-            JsonFormatter(
+            LobuJsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s "
                 "%(service)s %(correlation_id)s %(event_id)s",
                 rename_fields={"levelname": "level", "asctime": "time", "name": "logger"},
             )
         )
     else:
-        handler.setFormatter(
-            logging.Formatter(
-                "%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s "
-                "(correlation_id=%(correlation_id)s event_id=%(event_id)s)"
-            )
-        )
+        handler.setFormatter(PlainFormatter(PLAIN_FORMAT))
     return handler
+
+
+def set_log_levels(level: str) -> None:
+    """The root at `level`; the chatty libraries quieter unless `level` is DEBUG."""
+    logging.getLogger().setLevel(level)
+    debug = logging.getLevelName(level) == logging.DEBUG
+    for name, quiet_level in QUIET_LOGGERS.items():
+        loud = debug and name in SPEAK_AT_DEBUG
+        logging.getLogger(name).setLevel(logging.NOTSET if loud else quiet_level)
 
 
 def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
@@ -88,6 +140,4 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     handler = log_handler(service=service, json=json)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name, quiet_level in QUIET_LOGGERS.items():
-        logging.getLogger(name).setLevel(quiet_level)
+    set_log_levels(level)

@@ -108,9 +108,9 @@ async def read_dead_letters(topic: str, *, bootstrap_servers: str) -> list[dict[
         bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
         auto_offset_reset="earliest",
     )  # fmt: skip
-    await consumer.start()
     letters = []
     try:
+        await consumer.start()
         end_offsets = await _assign_all(consumer, topic, bootstrap_servers=bootstrap_servers)
         async for record in _letters_up_to_end(consumer, topic, end_offsets):
             headers = dict(record.headers or ())
@@ -167,10 +167,10 @@ async def replay_dead_letters(
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
     )
-    await consumer.start()
-    await producer.start()
     summary = ReplaySummary(topic=topic)
     try:
+        await consumer.start()
+        await producer.start()
         summary.end_offsets = await _assign_all(
             consumer, topic, bootstrap_servers=bootstrap_servers
         )

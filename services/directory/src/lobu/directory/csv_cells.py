@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from lobu.directory.search_text import normalise
 from lobu.shared.contracts.vocabulary import (
     AWARDS,
     PARTNER_TYPES,
@@ -25,6 +24,7 @@ from lobu.shared.contracts.vocabulary import (
     STATUSES,
     TOPICS,
 )
+from lobu.shared.text_search import normalise
 
 SEPARATOR = "|"
 Reader = Callable[[str, list[str]], Any]

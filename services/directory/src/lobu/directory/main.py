@@ -42,4 +42,5 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     app.state.directory = directory
     app.state.search = AllianceSearch(runtime.sessions, postgresql=is_postgresql(runtime.engine))
     app.state.gazetteer = Gazetteer.shipped()
+    app.state.site_links = {"imprint": settings.imprint_url, "privacy": settings.privacy_url}
     return app

@@ -63,9 +63,13 @@ class Alliance(SQLModel, table=True):
     contacts: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
-    # Name, places and partner names, lower-cased with umlauts spelt out (ä → ae, ß → ss),
-    # so that "Lüneburg" and "Lueneburg" find the same alliance (see search_text.py).
+    # Name, places, coordination, partner names and the labels of fields of action and
+    # partner types, lower-cased with umlauts spelt out (ä → ae, ß → ss), so that
+    # "Lüneburg" and "Lueneburg" find the same alliance (lobu.shared.text_search).
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Name and town spelt the same way: the relevance tiers compare the term with them.
+    name_key: str = Field(default="", sa_column=Column(Text, nullable=False))
+    place_key: str = Field(default="", sa_column=Column(Text, nullable=False))
     version: int = 1
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)

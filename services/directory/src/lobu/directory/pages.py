@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -14,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from lobu.directory.errors import AllianceNotFoundError
 from lobu.directory.places import Gazetteer, PlaceMatch
 from lobu.directory.search import AllianceQuery, AllianceSearch, Near
+from lobu.directory.search_form import MAX_CURSOR, MAX_PLACE, MAX_TEXT, RADII, read_search_form
 from lobu.directory.service import AllianceDirectory
 from lobu.shared.contracts.vocabulary import (
     AWARDS,
@@ -37,30 +37,22 @@ templates.env.globals.update(
     states=STATES, topics=TOPICS, partner_types=PARTNER_TYPES, statuses=STATUSES,
     staffing=STAFFING, awards=AWARDS, platforms=SOCIAL_PLATFORMS,
 )  # fmt: skip
-RADII = (5, 10, 25, 50, 100)
 MAX_CHOICES = 20
-
-
-def _choice(value: str | None, allowed: dict[str, str]) -> str | None:
-    return value if value in allowed else None
+MAX_EARLIER = 30
+LIMITS = {"q": MAX_TEXT, "ort": MAX_PLACE}
 
 
 @router.get("/", response_class=HTMLResponse)
-async def search_page(
-    request: Request,
-    q: Annotated[str, Query(max_length=200)] = "",
-    land: Annotated[str, Query(max_length=2)] = "",
-    handlungsfeld: Annotated[str, Query(max_length=60)] = "",
-    partnertyp: Annotated[str, Query(max_length=60)] = "",
-    status: Annotated[str, Query(max_length=20)] = "",
-    auszeichnung: Annotated[str, Query(max_length=60)] = "",
-    ort: Annotated[str, Query(max_length=100)] = "",
-    umkreis: Annotated[int, Query(ge=1, le=500)] = 25,
-    weiter: Annotated[str | None, Query(max_length=500)] = None,
-) -> HTMLResponse:
-    """The search form with its results; every filter is a plain GET parameter."""
+async def search_page(request: Request) -> HTMLResponse:
+    """The search form with its results; every filter is a plain GET parameter.
+
+    Wrong values give this page again with a message next to the field (422); a `weiter`
+    link that is not valid gives the first page of results with a notice (400).
+    """
+    form = read_search_form(request.query_params)
     gazetteer: Gazetteer = request.app.state.gazetteer
     search: AllianceSearch = request.app.state.search
+    ort = form.values["ort"] if "ort" not in form.errors else ""
     match = gazetteer.resolve(ort) if ort.strip() else PlaceMatch(None)
     place = match.place
     notice = None
@@ -69,32 +61,40 @@ async def search_page(
     elif ort.strip() and place is None:
         notice = f"Den Ort „{ort}“ kennen wir nicht. Bitte prüfen Sie die Schreibweise."
     query = AllianceQuery(
-        text=q or None,
-        state=_choice(land, STATES),
-        topic=_choice(handlungsfeld, TOPICS),
-        partner_type=_choice(partnertyp, PARTNER_TYPES),
-        status=_choice(status, STATUSES),
-        award=_choice(auszeichnung, AWARDS),
-        near=Near(place.latitude, place.longitude, float(umkreis)) if place else None,
+        text=form.values["q"] if "q" not in form.errors and form.values["q"] else None,
+        state=form.choice("land"),
+        topic=form.choice("handlungsfeld"),
+        partner_type=form.choice("partnertyp"),
+        status=form.choice("status"),
+        award=form.choice("auszeichnung"),
+        near=Near(place.latitude, place.longitude, float(form.radius_km)) if place else None,
+        include_dissolved=False,  # unless Status names them
     )
     page = None
-    if notice is None:  # an unknown place would otherwise list everything, unfiltered
+    status_code = 422 if form.errors else 200
+    # A wrong field or an unknown place would otherwise list everything, unfiltered.
+    if notice is None and not form.errors:
         try:
-            page = await search.page(query, cursor=weiter, limit=20)
+            if form.cursor and len(form.cursor) > MAX_CURSOR:
+                raise CursorError("too long")
+            page = await search.page(query, cursor=form.cursor, limit=20)
         except CursorError:  # a stale or altered 'weiter' link: start again, and say so
             notice = (
                 "Der Link zur nächsten Seite war nicht mehr gültig; "
                 "die Ergebnisse beginnen wieder von vorn."
             )
+            status_code = 400
             page = await search.page(query, cursor=None, limit=20)
-    form = {
-        "q": q, "land": land, "handlungsfeld": handlungsfeld, "partnertyp": partnertyp,
-        "status": status, "auszeichnung": auszeichnung, "ort": ort, "umkreis": umkreis,
-    }  # fmt: skip
-    kept = {name: value for name, value in form.items() if value not in ("", None)}
-    next_url = None
+    kept = form.kept()
+    # "zurück": the cursors of the pages before travel along, newest last.
+    earlier = [part for part in form.earlier if part] if form.cursor else []
+    here = [*earlier, form.cursor] if form.cursor else []
+    next_url = back_url = None
     if page and page.next_cursor:
-        next_url = "/?" + urlencode(kept | {"weiter": page.next_cursor})
+        next_url = "/?" + urlencode(kept | {"weiter": page.next_cursor} | _earlier(here))
+    if page and form.cursor and status_code == 200:
+        back = kept | ({"weiter": earlier[-1]} | _earlier(earlier[:-1]) if earlier else {})
+        back_url = "/?" + urlencode(back)
     # Each Land facet narrows the current search; it keeps every other filter.
     state_urls = {code: "/?" + urlencode(kept | {"land": code}) for code in STATES}
     # Namesakes ("Neustadt"): each a link with its Land, the rest of the search kept.
@@ -106,10 +106,30 @@ async def search_page(
     return templates.TemplateResponse(
         request,
         "search.html",
-        {"page": page, "form": form, "place": place, "notice": notice, "radii": RADII,
-         "next_url": next_url, "state_urls": state_urls, "choices": choices,
-         "unplaced": unplaced},
+        {"page": page, "form": form.values, "errors": form.errors, "radius": form.radius_km,
+         "place": place, "notice": notice, "radii": RADII, "limits": LIMITS,
+         "next_url": next_url, "back_url": back_url, "state_urls": state_urls,
+         "choices": choices, "unplaced": unplaced, "exports": _export_urls(query),
+         "site": request.app.state.site_links},
+        status_code=status_code,
     )  # fmt: skip
+
+
+def _earlier(cursors: list[str]) -> dict[str, str]:
+    """The `vorher` parameter for these cursors (at most the last MAX_EARLIER pages)."""
+    return {"vorher": ",".join(cursors[-MAX_EARLIER:])} if cursors else {}
+
+
+def _export_urls(query: AllianceQuery) -> dict[str, str]:
+    """The CSV and GeoJSON exports of exactly this search (the API's parameter names)."""
+    params: dict[str, str] = {"include_dissolved": "false"}
+    for name in ("text", "state", "topic", "partner_type", "status", "award"):
+        if value := getattr(query, name):
+            params["q" if name == "text" else name] = value
+    if query.near:
+        params["near"] = f"{query.near.latitude},{query.near.longitude}"
+        params["radius_km"] = f"{query.near.radius_km:g}"
+    return {kind: f"/alliances/export.{kind}?" + urlencode(params) for kind in ("csv", "geojson")}
 
 
 async def _unplaced(search: AllianceSearch, query: AllianceQuery) -> int:
@@ -124,11 +144,12 @@ async def _unplaced(search: AllianceSearch, query: AllianceQuery) -> int:
 async def alliance_page(request: Request, slug: str) -> HTMLResponse:
     """One alliance's public page (never its contacts)."""
     directory: AllianceDirectory = request.app.state.directory
+    site = request.app.state.site_links
     try:
         alliance = await directory.get_by_slug(slug)
     except AllianceNotFoundError:
         return templates.TemplateResponse(
-            request, "not_found.html", {"slug": slug}, status_code=404
+            request, "not_found.html", {"slug": slug, "site": site}, status_code=404
         )
     public = alliance.model_copy(update={"contacts": []})
-    return templates.TemplateResponse(request, "alliance.html", {"alliance": public})
+    return templates.TemplateResponse(request, "alliance.html", {"alliance": public, "site": site})

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 
-from lobu.directory.geo import distance_km
-from lobu.directory.search_text import normalise
 from lobu.shared.contracts.vocabulary import STATES
+from lobu.shared.geo import distance_km
+from lobu.shared.text_search import normalise
 
 # Abbreviations in place names, as words after `normalise` ("St. Ingbert" -> "st ingbert").
 _WORDS = {"sankt": "st", "skt": "st", "i": "in", "b": "bei", "a": "am", "v": "vor", "d": "der"}

@@ -55,6 +55,9 @@ def alliance_query(
     radius_km: Annotated[
         float | None, Query(gt=0, le=1000, description=f"with near; default {DEFAULT_RADIUS_KM:g}")
     ] = None,
+    include_dissolved: Annotated[
+        bool, Query(description="false: leave out dissolved alliances (unless status= names it)")
+    ] = True,
 ) -> AllianceQuery:
     """The search as the query string describes it."""
     if radius_km is not None and near is None:
@@ -62,6 +65,7 @@ def alliance_query(
     return AllianceQuery(
         text=q, state=state, topic=topic, partner_type=partner_type, status=status,
         award=award, near=parse_near(near, radius_km) if near else None,
+        include_dissolved=include_dissolved,
     )  # fmt: skip
 
 

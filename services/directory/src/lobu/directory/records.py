@@ -13,8 +13,9 @@ from sqlmodel import col
 
 from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
 from lobu.directory.schemas import AlliancePrivate
-from lobu.directory.search_text import search_text_of
 from lobu.shared import as_utc
+from lobu.shared.contracts.vocabulary import PARTNER_TYPES, TOPICS
+from lobu.shared.text_search import normalise, search_text_of
 
 # Fields that live on the alliances row itself (the rest are child tables).
 ROW_FIELDS = (
@@ -33,21 +34,33 @@ def row_values(record: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def search_text_for(record: dict[str, Any]) -> str:
-    """What the text search looks at: name, places, coordination and partner names."""
-    return search_text_of(
+def search_fields_for(record: dict[str, Any]) -> dict[str, Any]:
+    """The search columns of a record: what the text search looks at, and name and town.
+
+    The text holds name, places, coordination, partner names and the German labels of
+    the fields of action and partner types ("Kinderbetreuung" finds those alliances).
+    """
+    partners = record.get("partners", [])
+    text = search_text_of(
         record.get("name"),
         record.get("city"),
         record.get("municipality"),
         record.get("district"),
         record.get("coordinating_organisation"),
-        *(partner["name"] for partner in record.get("partners", [])),
+        *(partner["name"] for partner in partners),
+        *(TOPICS.get(topic) for topic in record.get("topics", [])),
+        *(PARTNER_TYPES.get(partner["type"]) for partner in partners),
     )
+    return {
+        "search_text": text,
+        "name_key": normalise(record.get("name") or ""),
+        "place_key": normalise(record.get("city") or ""),
+    }
 
 
 def new_alliance(alliance_id: str, record: dict[str, Any]) -> Alliance:
     """The row for a new alliance from its JSON values (child rows: `replace_children`)."""
-    return Alliance(id=alliance_id, search_text=search_text_for(record), **row_values(record))
+    return Alliance(id=alliance_id, **search_fields_for(record), **row_values(record))
 
 
 def replace_children(session: AsyncSession, alliance_id: str, record: dict[str, Any]) -> None:

@@ -14,7 +14,6 @@ from pydantic import (
     model_validator,
 )
 
-from lobu.directory.search_text import normalise
 from lobu.shared import as_utc
 from lobu.shared.contracts.directory import (
     Award,
@@ -46,6 +45,7 @@ from lobu.shared.contracts.vocabulary import (
     StateCode,
     TopicCode,
 )
+from lobu.shared.text_search import normalise
 
 # Fields only the Servicebüro may set: a coordinator cannot award their own alliance.
 ADMIN_ONLY_FIELDS = frozenset({"status", "awards", "slug"})

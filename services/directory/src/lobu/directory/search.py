@@ -3,9 +3,12 @@
 Text search is German-aware on both backends: the query and the stored `search_text`
 are normalised alike (search_text.py). PostgreSQL matches words by prefix with its
 `german` full-text configuration (stemming, GIN index); SQLite, the embedded default,
-matches each word as a substring of the normalised text. Results are ordered by name
-(or by distance when searching near a place), never by a score, so that pages stay
-stable while data changes.
+matches each word as a substring of the normalised text.
+
+Order: by distance near a place; with a search term by a relevance tier (name or town
+equal to the term, then starting with it, then containing it, then a match elsewhere
+only: partners, labels, coordination), then name, then id; otherwise by name and id.
+Each order is a keyset whose last column is the id, so pages neither repeat nor skip.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import Label
 from sqlmodel import col
 
-from lobu.directory.geo import bounding_box
 from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
 from lobu.directory.records import views_of
 from lobu.directory.schemas import AllianceFacets, AllianceHit, AlliancePage, AlliancePrivate
-from lobu.directory.search_text import query_tokens
+from lobu.shared.geo import bounding_box
 from lobu.shared.pagination import decode_cursor, encode_cursor
+from lobu.shared.text_search import query_tokens
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class AllianceQuery:
     status: str | None = None
     award: str | None = None
     near: Near | None = None
+    # False: leave out dissolved alliances unless `status` asks for them (the pages).
+    include_dissolved: bool = True
 
 
 class AllianceSearch:
@@ -58,52 +64,46 @@ class AllianceSearch:
     async def page(self, query: AllianceQuery, *, cursor: str | None, limit: int) -> AlliancePage:
         """One page of hits, the cursor of the next page, the total and the facets."""
         conditions = self._conditions(query)
-        distance = _distance(query.near)
-        statement = select(Alliance, distance) if distance is not None else select(Alliance)
-        statement = statement.where(*conditions)
+        order = _order_of(query)
+        statement = select(Alliance, *order.keys).where(*conditions)
         if cursor:
-            statement = statement.where(_after(cursor, distance))
-        order = (distance, col(Alliance.id)) if distance is not None else _name_order()
-        statement = statement.order_by(*order).limit(limit + 1)
+            statement = statement.where(_after(order, decode_cursor(cursor, types=order.types)))
+        statement = statement.order_by(*order.keys).limit(limit + 1)
         async with self._sessions() as session:
             rows = (await session.execute(statement)).all()
             more = len(rows) > limit
             rows = rows[:limit]
             views = await views_of(session, [row[0] for row in rows])
             facets, total = await self._facets(session, conditions)
+        near = query.near is not None
         hits = [
             AllianceHit.model_validate(
                 view.model_dump(exclude={"contacts"})
-                | {"distance_km": round(row[1], 3) if distance is not None else None}
+                | {"distance_km": round(row[1], 3) if near else None}
             )
             for view, row in zip(views, rows, strict=True)
         ]
-        next_cursor = None
-        if more and rows:
-            last_row, last = rows[-1], views[-1]
-            key = [last_row[1], last.id] if distance is not None else [last.name, last.id]
-            next_cursor = encode_cursor(key)
+        next_cursor = encode_cursor(list(rows[-1][1:])) if more and rows else None
         return AlliancePage(items=hits, next_cursor=next_cursor, total=total, facets=facets)
 
     async def every(
         self, query: AllianceQuery, *, chunk: int = 500
     ) -> AsyncIterator[tuple[AlliancePrivate, float | None]]:
         """Every match in search order (for exports): keys first, then records a chunk at a time."""
-        distance = _distance(query.near)
-        key_columns = (col(Alliance.id), distance) if distance is not None else (col(Alliance.id),)
-        order = (distance, col(Alliance.id)) if distance is not None else _name_order()
-        statement = select(*key_columns).where(*self._conditions(query)).order_by(*order)
+        order = _order_of(query)
+        statement = select(*order.keys).where(*self._conditions(query)).order_by(*order.keys)
+        near = query.near is not None
         async with self._sessions() as session:
             keys = (await session.execute(statement)).all()
             for start in range(0, len(keys), chunk):
                 part = keys[start : start + chunk]
                 loaded = await session.scalars(
-                    select(Alliance).where(col(Alliance.id).in_([key[0] for key in part]))
+                    select(Alliance).where(col(Alliance.id).in_([key[-1] for key in part]))
                 )
                 by_id = {row.id: row for row in loaded}
-                views = await views_of(session, [by_id[key[0]] for key in part])
+                views = await views_of(session, [by_id[key[-1]] for key in part])
                 for view, key in zip(views, part, strict=True):
-                    yield view, (key[1] if distance is not None else None)
+                    yield view, (key[0] if near else None)
 
     def _conditions(self, query: AllianceQuery) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
@@ -113,6 +113,8 @@ class AllianceSearch:
             conditions.append(col(Alliance.state) == query.state)
         if query.status:
             conditions.append(col(Alliance.status) == query.status)
+        elif not query.include_dissolved:
+            conditions.append(col(Alliance.status) != "dissolved")
         if query.topic:
             conditions.append(_has(AllianceTopic, AllianceTopic.topic, query.topic))
         if query.partner_type:
@@ -169,13 +171,40 @@ class AllianceSearch:
         return facets, sum(states.values())
 
 
-def _name_order() -> tuple[Any, Any]:
-    return col(Alliance.name), col(Alliance.id)
+@dataclass(frozen=True)
+class _Order:
+    """A keyset: the sort columns (the id last) and the types of their values in a cursor."""
+
+    keys: tuple[Any, ...]
+    types: tuple[type, ...]
 
 
-def _distance(near: Near | None) -> Any:
-    if near is None:
-        return None
+def _order_of(query: AllianceQuery) -> _Order:
+    """Distance near a place; relevance tier, name, id with a term; name, id otherwise."""
+    alliance_id = col(Alliance.id)
+    if query.near is not None:
+        return _Order((_distance(query.near), alliance_id), (float, str))
+    tokens = query_tokens(query.text) if query.text else []
+    if tokens:
+        return _Order((_tier(" ".join(tokens)), col(Alliance.name), alliance_id), (int, str, str))
+    return _Order((col(Alliance.name), alliance_id), (str, str))
+
+
+def _tier(term: str) -> Any:
+    """0: name or town is the term; 1: starts with it; 2: contains it; 3: a match elsewhere.
+
+    `term` is normalised words ([a-z0-9] and single spaces), so it holds no LIKE wildcard.
+    """
+    name, place = col(Alliance.name_key), col(Alliance.place_key)
+    return case(
+        (or_(name == term, place == term), 0),
+        (or_(name.startswith(term), place.startswith(term)), 1),
+        (or_(name.contains(term), place.contains(term)), 2),
+        else_=3,
+    ).label("relevance")
+
+
+def _distance(near: Near) -> Any:
     return func.lobu_distance_km(
         col(Alliance.latitude), col(Alliance.longitude), near.latitude, near.longitude
     ).label("distance_km")
@@ -185,17 +214,10 @@ def _has(table: Any, column: Any, value: str) -> ColumnElement[bool]:
     return col(Alliance.id).in_(select(table.alliance_id).where(column == value))
 
 
-def _after(cursor: str, distance: Any) -> ColumnElement[bool]:
-    """Rows after the cursor's sort key: (name, id), or (distance, id) near a place."""
-    if distance is not None:
-        last_distance, last_id = decode_cursor(cursor, types=(float, str))
-        expression = distance.element  # the function call, not its label
-        return or_(
-            expression > last_distance,
-            and_(expression == last_distance, col(Alliance.id) > last_id),
-        )
-    last_name, last_id = decode_cursor(cursor, types=(str, str))
-    return or_(
-        col(Alliance.name) > last_name,
-        and_(col(Alliance.name) == last_name, col(Alliance.id) > last_id),
-    )
+def _after(order: _Order, last: list[Any]) -> ColumnElement[bool]:
+    """Rows after `last` in `order`: (k1 > v1) or (k1 = v1 and ((k2 > v2) or ...))."""
+    keys = [key.element if isinstance(key, Label) else key for key in order.keys]
+    condition: ColumnElement[bool] = keys[-1] > last[-1]
+    for key, value in zip(reversed(keys[:-1]), reversed(last[:-1]), strict=True):
+        condition = or_(key > value, and_(key == value, condition))
+    return condition

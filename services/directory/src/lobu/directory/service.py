@@ -26,7 +26,7 @@ from lobu.directory.records import (
     new_alliance,
     replace_children,
     row_values,
-    search_text_for,
+    search_fields_for,
     views_of,
 )
 from lobu.directory.schemas import (
@@ -175,7 +175,7 @@ class AllianceDirectory:
             .where(col(Alliance.id) == alliance.id, col(Alliance.version) == loaded_version)
             .values(
                 **row_values(after_values),
-                search_text=search_text_for(after_values),
+                **search_fields_for(after_values),
                 version=loaded_version + 1,
                 updated_at=now,
             )

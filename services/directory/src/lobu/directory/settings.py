@@ -16,3 +16,6 @@ class DirectorySettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///var/directory.db"
     # Load the shipped demo alliances when the database has none (make run sets it).
     demo_data: bool = False
+    # The public pages' footer links (a German public site needs both); unset, no link.
+    imprint_url: str | None = None
+    privacy_url: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from lobu.directory.search_text import normalise
+from lobu.shared.text_search import normalise
 
 
 def slug_of(name: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from lobu.directory.search_text import search_text_of
+from lobu.shared.text_search import search_text_of
 from lobu.directory.slugs import unique_slug
 from lobu.shared.contracts.vocabulary import TOPICS
 
