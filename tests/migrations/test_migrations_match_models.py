@@ -35,6 +35,7 @@ SERVICES = {
             "preferences",
             "digest_items",
             "pending_survey_mails",
+            "webhook_subscriptions",
         },
     ),
     "surveys": (

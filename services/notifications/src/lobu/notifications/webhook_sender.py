@@ -43,6 +43,7 @@ from lobu.notifications.webhook_signing import signature_header
 from lobu.notifications.webhook_urls import Network, Resolver, check_url, resolve_host
 from lobu.shared import as_utc, utc_now
 
+IDLE_CONNECTION_SECONDS = 2.0
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
@@ -103,7 +104,12 @@ class WebhookSender:
         self._metrics = metrics
         self._policy = policy
         self._own_client = client is None
-        self._client = client or httpx.AsyncClient(follow_redirects=False)
+        # An idle connection is dropped after 2 s, before receivers close theirs
+        # (uvicorn after 5 s, httpx's own default): reusing one the receiver is closing
+        # fails with ReadError and costs the delivery an attempt and a retry.
+        self._client = client or httpx.AsyncClient(
+            follow_redirects=False, limits=httpx.Limits(keepalive_expiry=IDLE_CONNECTION_SECONDS)
+        )
         self._clock = clock
         self._resolver = resolver
         self._jitter = jitter
