@@ -35,9 +35,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import and_, func, not_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from lobu.shared.clock import as_utc, utc_now
@@ -165,20 +164,32 @@ class OutboxRelay:
             return await self._mark(rows, errors)
 
     async def _claim(self, session: AsyncSession) -> Sequence[OutboxMessage]:
-        blocker = aliased(OutboxMessage)
-        behind_a_parked_row = exists().where(
-            col(blocker.subject) == col(OutboxMessage.subject),
-            col(blocker.parked_at).is_not(None),
-            col(blocker.published_at).is_(None),
-            col(blocker.position) < col(OutboxMessage.position),
-        )
+        # Rows behind a parked row of their key wait. Parked rows are few (each one is
+        # alerted on), so their keys are read first and the claim excludes what lies
+        # behind them. (A correlated NOT EXISTS here scanned every earlier unpublished
+        # row for each candidate on PostgreSQL: quadratic in the backlog, 0.66 s a round
+        # for 2,000 rows, exactly when a backlog after an outage must drain.)
+        parked = (
+            await session.execute(
+                select(col(OutboxMessage.subject), func.min(col(OutboxMessage.position)))
+                .where(
+                    col(OutboxMessage.parked_at).is_not(None),
+                    col(OutboxMessage.published_at).is_(None),
+                )
+                .group_by(col(OutboxMessage.subject))
+            )
+        ).all()
+        behind_a_parked_row = [
+            and_(col(OutboxMessage.subject) == subject, col(OutboxMessage.position) > position)
+            for subject, position in parked
+        ]
         return (
             await session.scalars(
                 select(OutboxMessage)
                 .where(
                     col(OutboxMessage.published_at).is_(None),
                     col(OutboxMessage.parked_at).is_(None),
-                    ~behind_a_parked_row,
+                    *([not_(or_(*behind_a_parked_row))] if behind_a_parked_row else []),
                 )
                 .order_by(col(OutboxMessage.position))
                 .limit(self._batch_size)
