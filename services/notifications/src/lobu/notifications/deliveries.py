@@ -1,4 +1,5 @@
-"""Use cases on the delivery log: retry one failed delivery, or all of an event type.
+"""Use cases on the delivery log: retry one failed delivery, or all of an event type;
+and the claim both senders (mail and webhooks) take before sending one.
 
 Like KoboToolbox's "retry" and "retry all": a failed delivery becomes due again with
 a fresh allowance of attempts; it keeps its Message-ID, so a receiver that did get an
@@ -6,6 +7,8 @@ earlier copy recognises it.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -59,3 +62,29 @@ def _make_due(delivery: Delivery) -> None:
     delivery.status = DeliveryStatus.PENDING.value
     delivery.attempts = 0  # a fresh allowance; the log keeps last_error until it is sent
     delivery.next_attempt_at = utc_now()
+
+
+async def claim_for_sending(
+    session: AsyncSession, delivery: Delivery, *, lease_until: datetime
+) -> bool:
+    """Mark `delivery` as being sent, if nobody did since it was read; True if this did.
+
+    A compare-and-set on status and attempts: on SQLite (no row locks) of two senders
+    one wins here; on PostgreSQL the row lock of the claim already decided. The lease
+    makes it due again should the process die before the outcome is recorded.
+    """
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.id) == delivery.id,
+            col(Delivery.status) == delivery.status,
+            col(Delivery.attempts) == delivery.attempts,
+        )
+        .values(
+            status=DeliveryStatus.SENDING.value,
+            attempts=delivery.attempts + 1,
+            next_attempt_at=lease_until,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1

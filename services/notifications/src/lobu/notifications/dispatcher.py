@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from lobu.notifications import smtp_errors
+from lobu.notifications.deliveries import claim_for_sending
 from lobu.notifications.digest import DigestComposer
 from lobu.notifications.mailer import MailerProto, OutgoingMail
 from lobu.notifications.models import DUE_STATUSES, Delivery, DeliveryStatus
@@ -168,22 +169,9 @@ class DeliveryDispatcher:
                     delivery.last_error = "unsubscribed before it was sent"
                     self._metrics.outcomes.labels(delivery.channel, "suppressed").inc()
                     continue
-                # Compare-and-set: on SQLite (no row locks) a second dispatcher loses here.
-                result = await session.execute(
-                    update(Delivery)
-                    .where(
-                        col(Delivery.id) == delivery.id,
-                        col(Delivery.status) == delivery.status,
-                        col(Delivery.attempts) == delivery.attempts,
-                    )
-                    .values(
-                        status=DeliveryStatus.SENDING.value,
-                        attempts=delivery.attempts + 1,
-                        next_attempt_at=now + self._lease,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                if getattr(result, "rowcount", 0) != 1 or delivery.id is None:
+                if delivery.id is None or not await claim_for_sending(
+                    session, delivery, lease_until=now + self._lease
+                ):
                     continue
                 claimed.append(
                     _Claimed(

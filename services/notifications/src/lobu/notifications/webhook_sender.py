@@ -30,6 +30,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from lobu.notifications.deliveries import claim_for_sending
 from lobu.notifications.errors import WebhookUrlRefusedError
 from lobu.notifications.models import (
     DUE_STATUSES,
@@ -231,22 +232,7 @@ class WebhookSender:
                     continue
                 if busy.get(delivery.recipient, 0) >= self._policy.per_receiver:
                     continue
-                # Compare-and-set: of two senders (SQLite has no row locks) one wins.
-                result = await session.execute(
-                    update(Delivery)
-                    .where(
-                        col(Delivery.id) == delivery.id,
-                        col(Delivery.status) == delivery.status,
-                        col(Delivery.attempts) == delivery.attempts,
-                    )
-                    .values(
-                        status=DeliveryStatus.SENDING.value,
-                        attempts=delivery.attempts + 1,
-                        next_attempt_at=now + self._lease,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                if getattr(result, "rowcount", 0) != 1:
+                if not await claim_for_sending(session, delivery, lease_until=now + self._lease):
                     continue
                 busy[delivery.recipient] = busy.get(delivery.recipient, 0) + 1
                 claimed.append(
