@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -22,48 +19,23 @@ from lobu.notifications.models import Delivery, WebhookStatus
 from lobu.notifications.schemas import WebhookCreate, WebhookCreated
 from lobu.notifications.webhook_fanout import WEBHOOK_EVENT_TYPES, WEBHOOK_TOPICS
 from lobu.notifications.webhooks import WebhookSubscriptions
+from lobu.shared.contracts.directory import ALLIANCE_CREATED
 from lobu.shared.contracts.registry import EVENT_DEFINITIONS
 from lobu.shared.topics import DIRECTORY_ALLIANCE_CONTACTS, EVENTS_REGISTRATION, SURVEYS_INVITATION
 from tests.notifications.conftest import SettingsFactory, reactions_for
-from tests.notifications.webhook_receiver import Receivers, running_receivers
-from tests.notifications.webhook_support import (
+from tests.notifications.webhooks.webhook_receiver import Receivers
+from tests.notifications.webhooks.webhook_support import (
     LOOPBACK,
     Clock,
     Metrics,
     Sessions,
     alliance_created,
-    new_metrics,
     publish,
     sender_for,
-    sqlite_sessions,
     webhook_deliveries,
 )
 
 pytestmark = [pytest.mark.unit, pytest.mark.asyncio(loop_scope="session")]
-
-CREATED = "lobu.directory.alliance.created.v1"
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    async for each in sqlite_sessions(f"sqlite+aiosqlite:///{tmp_path}/notifications.db"):
-        yield each
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def receivers() -> AsyncIterator[Receivers]:
-    async with running_receivers() as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def metrics() -> Metrics:
-    return new_metrics()
 
 
 def subscriptions_for(sessions: Sessions, **overrides: object) -> WebhookSubscriptions:
@@ -71,7 +43,9 @@ def subscriptions_for(sessions: Sessions, **overrides: object) -> WebhookSubscri
 
 
 async def subscribe(sessions: Sessions, url: str) -> WebhookCreated:
-    return await subscriptions_for(sessions).create(WebhookCreate(url=url, event_types=[CREATED]))
+    return await subscriptions_for(sessions).create(
+        WebhookCreate(url=url, event_types=[ALLIANCE_CREATED])
+    )
 
 
 # --- what a delivery is -----------------------------------------------------------------
@@ -96,7 +70,7 @@ async def test_a_delivery_is_the_structured_cloudevent_signed_as_standard_webhoo
     assert body["specversion"] == "1.0"
     assert (body["id"], body["type"], body["source"], body["subject"]) == (
         event.id,
-        CREATED,
+        ALLIANCE_CREATED,
         "/lobu/directory",
         event.subject,
     )
@@ -138,7 +112,7 @@ async def test_the_consumer_writes_mail_and_webhook_deliveries_in_one_transactio
     handlers = with_webhooks(alliance_handlers(reactions_for(notification_settings())))
 
     async with sessions() as session, session.begin():
-        await handlers[CREATED](session, event)
+        await handlers[ALLIANCE_CREATED](session, event)
 
     async with sessions() as session:
         channels = sorted(

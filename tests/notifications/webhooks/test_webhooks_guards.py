@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from lobu.notifications.dispatcher import DeliveryDispatcher
 from lobu.notifications.errors import WebhookUrlRefusedError
@@ -21,47 +18,22 @@ from lobu.notifications.schemas import WebhookCreate
 from lobu.notifications.webhook_urls import check_url
 from lobu.notifications.webhooks import WebhookSubscriptions
 from lobu.shared.contracts.directory import ALLIANCE_CREATED
-from tests.notifications.webhook_receiver import Receivers, running_receivers
-from tests.notifications.webhook_support import (
+from tests.notifications.webhooks.webhook_receiver import Receivers
+from tests.notifications.webhooks.webhook_support import (
     LOOPBACK,
     Clock,
     Metrics,
     Sessions,
     alliance_created,
-    new_metrics,
     publish,
     sender_for,
-    sqlite_sessions,
     webhook_deliveries,
 )
 from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.unit, pytest.mark.asyncio(loop_scope="session")]
 
-CREATED = "lobu.directory.alliance.created.v1"
 PUBLIC = "93.184.215.14"  # a global unicast address (nothing is sent to it in these tests)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    async for each in sqlite_sessions(f"sqlite+aiosqlite:///{tmp_path}/notifications.db"):
-        yield each
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def receivers() -> AsyncIterator[Receivers]:
-    async with running_receivers() as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def metrics() -> Metrics:
-    return new_metrics()
 
 
 class Names:
@@ -108,7 +80,7 @@ async def test_a_url_pointing_inside_is_refused_when_subscribing(
         subscriptions = WebhookSubscriptions(sessions, allowed_networks=[])  # the real resolver
 
     with pytest.raises(WebhookUrlRefusedError):
-        await subscriptions.create(WebhookCreate(url=url, event_types=[CREATED]))
+        await subscriptions.create(WebhookCreate(url=url, event_types=[ALLIANCE_CREATED]))
 
 
 async def test_a_public_url_is_accepted_and_loopback_only_where_allowed() -> None:
@@ -131,7 +103,7 @@ async def test_a_name_that_turns_to_point_inside_is_refused_at_delivery_time(
     names = Names(portal_example=[PUBLIC])
     subscriptions = WebhookSubscriptions(sessions, allowed_networks=[], resolver=names)
     hook = await subscriptions.create(
-        WebhookCreate(url=f"http://portal.example:{port}/rebound", event_types=[CREATED])
+        WebhookCreate(url=f"http://portal.example:{port}/rebound", event_types=[ALLIANCE_CREATED])
     )
     names.names["portal.example"] = ["127.0.0.1"]  # DNS rebinding: now it points at us
     await publish(sessions, alliance_created(str(uuid.uuid4())))
@@ -151,7 +123,7 @@ async def test_a_receiver_that_does_not_answer_times_out_and_is_retried(
 ) -> None:
     subscriptions = WebhookSubscriptions(sessions, allowed_networks=LOOPBACK)
     hook = await subscriptions.create(
-        WebhookCreate(url=receivers.at("/silent"), event_types=[CREATED])
+        WebhookCreate(url=receivers.at("/silent"), event_types=[ALLIANCE_CREATED])
     )
     receivers.gates["/silent"] = asyncio.Event()  # never opened while the sender waits
     await publish(sessions, alliance_created(str(uuid.uuid4())))
@@ -177,11 +149,11 @@ async def test_a_slow_receiver_holds_only_its_own_slots_not_other_receivers_or_m
 ) -> None:
     subscriptions = WebhookSubscriptions(sessions, allowed_networks=LOOPBACK)
     slow = await subscriptions.create(
-        WebhookCreate(url=receivers.at("/slow"), event_types=[CREATED])
+        WebhookCreate(url=receivers.at("/slow"), event_types=[ALLIANCE_CREATED])
     )
     fast = [
         await subscriptions.create(
-            WebhookCreate(url=receivers.at(f"/fast{n}"), event_types=[CREATED])
+            WebhookCreate(url=receivers.at(f"/fast{n}"), event_types=[ALLIANCE_CREATED])
         )
         for n in range(3)
     ]

@@ -20,8 +20,8 @@ from lobu.notifications.main import create_app
 from lobu.shared.auth import Role
 from lobu.shared.contracts.directory import ALLIANCE_CONTACTS_CHANGED, ALLIANCE_CREATED
 from tests.notifications.conftest import SettingsFactory, reactions_for
-from tests.notifications.webhook_receiver import Receivers, running_receivers
-from tests.notifications.webhook_support import alliance_created
+from tests.notifications.webhooks.webhook_receiver import Receivers, running_receivers
+from tests.notifications.webhooks.webhook_support import alliance_created
 from tests.support.ports import free_port
 from tests.support.tokens import bearer
 from tests.support.waiting import eventually
@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.unit, pytest.mark.asyncio(loop_scope="session")]
 
 ADMIN = bearer(Role.ADMIN)
 PROBLEM_JSON = "application/problem+json"
-RUN_ENV = Path(__file__).resolve().parents[2] / "deploy" / "local" / "run.env"
+RUN_ENV = Path(__file__).resolve().parents[3] / "deploy" / "local" / "run.env"
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -18,8 +18,8 @@ from lobu.notifications.webhooks import WebhookSubscriptions
 from lobu.shared.contracts.directory import ALLIANCE_CREATED
 from lobu.shared.database import create_engine, create_session_factory
 from lobu.shared.migrations import upgrade_database
-from tests.notifications.webhook_receiver import running_receivers
-from tests.notifications.webhook_support import (
+from tests.notifications.webhooks.webhook_receiver import running_receivers
+from tests.notifications.webhooks.webhook_support import (
     LOOPBACK,
     Clock,
     alliance_created,
