@@ -5,6 +5,7 @@
 #   deploy/local/kafka.sh stop     stop it cleanly (SIGTERM, then wait)
 #   deploy/local/kafka.sh status   exit 0 and say so when it is running
 #   deploy/local/kafka.sh run      run in the foreground (for a process manager)
+#   deploy/local/kafka.sh fetch    only fetch the jars (make test does, before its workers start)
 #
 # The jars come from Maven Central once (deploy/local/kafka/pom.xml) into a
 # git-ignored cache; starting again reuses them and the formatted storage.
@@ -16,6 +17,7 @@
 #   KAFKA_LIBS_DIR [.cache/kafka-libs]  where the jars are kept
 #   KAFKA_HEAP_OPTS [-Xms256m -Xmx768m]
 #   KAFKA_START_TIMEOUT [90]      seconds to wait for the broker to answer
+# Exit status: 0 done, 1 failed, 2 usage, 3 a port is taken.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,6 +41,9 @@ require_java() {
   fi
 }
 
+# Several starts may run at once (pytest-xdist workers, each with its own broker):
+# one fetches under a lock, into a temporary folder renamed when complete, and the
+# others wait and reuse it. Two Maven runs copying into one folder corrupt each other.
 fetch_jars() {
   if [ -f "$libs_dir/.complete" ]; then
     return
@@ -47,11 +52,26 @@ fetch_jars() {
     say "Maven is needed once to fetch the Kafka jars (apt-get install -y maven)"
     exit 1
   fi
-  say "fetching the Kafka jars from Maven Central into $libs_dir (once)"
-  mkdir -p "$libs_dir"
-  mvn -B -q -Dstyle.color=never --no-transfer-progress -f "$here/kafka/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$libs_dir"
-  touch "$libs_dir/.complete"
+  mkdir -p "$(dirname "$libs_dir")"
+  local lock_fd
+  exec {lock_fd}>"$libs_dir.lock"
+  flock "$lock_fd"
+  if [ ! -f "$libs_dir/.complete" ]; then
+    say "fetching the Kafka jars from Maven Central into $libs_dir (once)"
+    local partial="$libs_dir.partial.$$"
+    rm -rf "$partial"
+    mkdir -p "$partial"
+    if ! mvn -B -q -Dstyle.color=never --no-transfer-progress -f "$here/kafka/pom.xml" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$partial"; then
+      rm -rf "$partial"
+      say "Maven could not fetch the Kafka jars (see above); nothing was kept"
+      exit 1
+    fi
+    touch "$partial/.complete"
+    rm -rf "$libs_dir"
+    mv "$partial" "$libs_dir"
+  fi
+  exec {lock_fd}>&-
 }
 
 write_config() {
@@ -86,11 +106,12 @@ running_pid() {
 }
 
 # Before Java starts: a port another program holds would end in a stack trace.
+# Exit status 3 says "port taken", so that a caller that chose the port can choose again.
 port_free() {
   if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
     say "port $2 ($1) is taken by another program on 127.0.0.1; stop it, or choose a" \
       "free port: $1=<port> $0 start (for make run: deploy/local/ports.env)"
-    exit 1
+    exit 3
   fi
 }
 

@@ -85,17 +85,38 @@ def kafka_server(state_dir: Path) -> Iterator[KafkaServer]:
         with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
             yield KafkaServer(container.get_bootstrap_server(), how="testcontainers")
         return
-    port, controller_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "KAFKA_PORT": str(port),
-        "KAFKA_CONTROLLER_PORT": str(controller_port),
-        "KAFKA_STATE_DIR": str(state_dir),
-        "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
-    }
-    server = KafkaServer(f"127.0.0.1:{port}", how="deploy/local/kafka.sh", env=env)
-    server.start()
+    server = _start_local(state_dir)
     try:
         yield server
     finally:
         server.stop()
+
+
+# kafka.sh's exit status when a port is taken: another test worker may have been handed
+# the same free port before this broker bound it, so the fixture picks new ports.
+PORT_TAKEN = 3
+START_ATTEMPTS = 3
+
+
+def _start_local(state_dir: Path) -> KafkaServer:
+    """Start a broker with deploy/local/kafka.sh on free ports; the script's words on failure."""
+    for _ in range(START_ATTEMPTS):
+        port, controller_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            "KAFKA_PORT": str(port),
+            "KAFKA_CONTROLLER_PORT": str(controller_port),
+            "KAFKA_STATE_DIR": str(state_dir),
+            "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
+        }
+        started = subprocess.run(
+            [str(KAFKA_SCRIPT), "start"], env=env, capture_output=True, text=True
+        )
+        if started.returncode == 0:
+            return KafkaServer(f"127.0.0.1:{port}", how="deploy/local/kafka.sh", env=env)
+        if started.returncode != PORT_TAKEN:
+            break
+    raise RuntimeError(
+        f"deploy/local/kafka.sh start failed (exit {started.returncode}):\n"
+        + "\n".join((started.stdout + started.stderr).strip().splitlines()[-15:])
+    )
