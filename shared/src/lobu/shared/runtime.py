@@ -23,6 +23,7 @@ from lobu.shared.auth import TokenVerifier
 from lobu.shared.consumer import EventHandler, ReliableConsumer, subscribe
 from lobu.shared.contracts.base import EventDefinition
 from lobu.shared.database import create_engine, create_session_factory, ping
+from lobu.shared.idempotency import IdempotencyStore
 from lobu.shared.kafka import KafkaConnection, create_broker
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.migrations import upgrade_database
@@ -64,6 +65,7 @@ class ServiceRuntime:
     kafka: KafkaConnection
     relay: OutboxRelay
     retention: RetentionJob
+    idempotency: IdempotencyStore
     token_verifier: TokenVerifier
     migrations: str
 
@@ -102,6 +104,7 @@ class ServiceRuntime:
             kafka=kafka,
             relay=relay,
             retention=retention,
+            idempotency=IdempotencyStore(sessions, retention=settings.idempotency_key_retention),
             token_verifier=TokenVerifier(settings),
             migrations=migrations,
         )
