@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from lobu.directory.contact_form import FIELDS as CONTACT_FIELDS
+from lobu.directory.contact_form import HONEYPOT, MAX_EMAIL, MAX_MESSAGE, MAX_NAME, ContactForm
 from lobu.directory.errors import AllianceNotFoundError
 from lobu.directory.places import Gazetteer, PlaceMatch
 from lobu.directory.search import AllianceQuery, AllianceSearch, Near
@@ -30,7 +32,7 @@ from lobu.shared.germany_map import GermanyMap, MapPoint, render_germany_map
 from lobu.shared.pagination import CursorError
 
 if TYPE_CHECKING:
-    from lobu.directory.schemas import AllianceHit
+    from lobu.directory.schemas import AllianceHit, AlliancePrivate
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(
@@ -46,6 +48,7 @@ templates.env.globals.update(
 MAX_CHOICES = 20
 MAX_EARLIER = 30
 LIMITS = {"q": MAX_TEXT, "ort": MAX_PLACE}
+CONTACT_LIMITS = {"name": MAX_NAME, "email": MAX_EMAIL, "nachricht": MAX_MESSAGE}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -172,12 +175,31 @@ async def _unplaced(search: AllianceSearch, query: AllianceQuery) -> int:
 async def alliance_page(request: Request, slug: str) -> HTMLResponse:
     """One alliance's public page (never its contacts)."""
     directory: AllianceDirectory = request.app.state.directory
-    site = request.app.state.site_links
     try:
         alliance = await directory.get_by_slug(slug)
     except AllianceNotFoundError:
+        site = request.app.state.site_links
         return templates.TemplateResponse(
             request, "not_found.html", {"slug": slug, "site": site}, status_code=404
         )
+    return render_alliance_page(request, alliance, sent=request.query_params.get("gesendet") == "1")
+
+
+def render_alliance_page(
+    request: Request,
+    alliance: AlliancePrivate,
+    *,
+    form: ContactForm | None = None,
+    sent: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """An alliance's public page with its contact form (the contacts never reach it)."""
     public = alliance.model_copy(update={"contacts": []})
-    return templates.TemplateResponse(request, "alliance.html", {"alliance": public, "site": site})
+    form = form or ContactForm(values=dict.fromkeys(CONTACT_FIELDS, ""))
+    return templates.TemplateResponse(
+        request,
+        "alliance.html",
+        {"alliance": public, "site": request.app.state.site_links, "contact": form,
+         "sent": sent, "contact_limits": CONTACT_LIMITS, "honeypot": HONEYPOT},
+        status_code=status_code,
+    )  # fmt: skip
