@@ -6,6 +6,7 @@ limit, which holds under concurrent requests on PostgreSQL (the upsert's row loc
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,7 +23,11 @@ from lobu.directory.settings import DirectorySettings
 from lobu.shared.auth import Role
 from lobu.shared.contracts.directory import CONTACT_MESSAGE_SUBMITTED
 from lobu.shared.outbox import OutboxMessage
+from lobu.shared.topics import DIRECTORY_CONTACT_MESSAGE
+from tests.support.kafka_probe import read_topic
+from tests.support.kafka_server import KafkaServer
 from tests.support.tokens import TEST_AUTH, bearer
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -157,3 +162,27 @@ async def test_concurrent_messages_from_one_client_stop_exactly_at_the_limit(
             results.append((await post(other, alliance["slug"], FORM)).status_code)
     assert results == [303, 303, 429, 429]
     assert len(await messages_of(directory, alliance["id"])) == 5
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_once_kafka_has_the_message_the_directory_keeps_no_copy(
+    directory_app: FastAPI, kafka: KafkaServer
+) -> None:
+    """With the real broker: the record on the internal topic, the outbox row emptied."""
+    alliance = await add_alliance(directory_app, "Kontaktbündnis Vergessen", contacts=[CONTACT])
+    async with client_of(directory_app) as http:
+        assert (await post(http, alliance["slug"], FORM)).status_code == 303
+
+    async def published() -> OutboxMessage | None:
+        [row] = await messages_of(directory_app, alliance["id"])
+        return row if row.published_at is not None else None
+
+    row = await eventually(published, timeout=60, what="the relay to publish the message")
+    assert row.data == {}
+    key = alliance["id"].encode()
+    records = await read_topic(
+        kafka.bootstrap_servers, DIRECTORY_CONTACT_MESSAGE,
+        until=lambda seen: any(record.key == key for record in seen),
+    )  # fmt: skip
+    [record] = [record for record in records if record.key == key]
+    assert json.loads(record.value or b"{}")["message"] == FORM["nachricht"]
