@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 SERVICES = {
     "directory": (
         "lobu.directory:migrations",
-        {"alliances", "alliance_topics", "alliance_partners", "alliance_awards", "alliance_audit"},
+        {"alliances", "alliance_topics", "alliance_partners", "alliance_awards", "alliance_audit"}
+        | {"contact_rate_windows"},
     ),
     "events": (
         "lobu.events:migrations",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lobu.notifications.messages import MessageRenderer
+from lobu.notifications.main import create_renderer
 from lobu.notifications.notifier import Notifier
 from lobu.notifications.preferences import UnsubscribeLinks
 from lobu.notifications.service import AllianceReactions
@@ -51,7 +51,7 @@ def links_for(settings: NotificationSettings) -> UnsubscribeLinks:
 def reactions_for(settings: NotificationSettings) -> AllianceReactions:
     """The alliance handlers as main.py wires them."""
     return AllianceReactions(
-        Notifier(MessageRenderer(), links_for(settings)),
+        Notifier(create_renderer(settings), links_for(settings)),
         servicebuero_address=settings.servicebuero_address,
         directory_url=settings.directory_public_url,
     )

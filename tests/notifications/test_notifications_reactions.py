@@ -202,10 +202,10 @@ def assert_welcome(
     assert row.last_error is None
     assert row.subject == WELCOME_SUBJECT
     assert row.body.startswith(f"Guten Tag {contact.name},\n")
-    assert f"„{NAME}“ in {CITY}" in row.body
+    assert f"„{NAME}“ ist jetzt" in row.body  # the name holds the town: not "in {CITY}" again
     assert "Mit freundlichen Grüßen" in row.body
     role = f" ({contact.role})" if contact.role else ""
-    reason = f"weil Sie als Ansprechperson{role} für das Lokale Bündnis für Familie „{NAME}“"
+    reason = f"weil Sie als Ansprechperson{role} für „{NAME}“ eingetragen"
     assert reason in " ".join(row.body.split())
     assert row.template == "welcome"
     assert row.category == "transactional"

@@ -254,7 +254,7 @@ async def test_survey_mails_name_the_survey_and_carry_the_link(
     assert "bis zum 30.06.2099" in mail.body
     assert "Wie geht es Familien in Ihrer Stadt?" in mail.body
     assert_link_on_its_own_line(mail.body, LINK)
-    assert "als Ansprechperson (Sprecherin) für das Lokale Bündnis" in mail.body
+    assert f"als Ansprechperson (Sprecherin) für „{NAME}“" in " ".join(mail.body.split())
     assert mail.unsubscribe_url
     assert mail.unsubscribe_url in mail.body
     assert mail.html_body
@@ -538,15 +538,18 @@ class RecordingRuntime:
         self.consumers.append((name, list(topics), handlers))
 
 
-def test_one_consumer_group_follows_the_four_topics(
+def test_one_consumer_group_follows_the_five_topics(
     notification_settings: SettingsFactory,
 ) -> None:
     from lobu.notifications.consumers import subscribe_to_alliances
+    from lobu.notifications.contact_mails import ContactMessageMails
 
     settings = notification_settings()
     runtime = RecordingRuntime()
-    mails = RegistrationMails(Notifier(MessageRenderer(), links_for(settings)))
-    subscribe_to_alliances(runtime, reactions_for(settings), mails)  # type: ignore[arg-type]
+    notifier = Notifier(MessageRenderer(), links_for(settings))
+    mails = RegistrationMails(notifier)
+    contact = ContactMessageMails(notifier, servicebuero_address="s@example.org", retention_days=7)
+    subscribe_to_alliances(runtime, reactions_for(settings), mails, contact_messages=contact)  # type: ignore[arg-type]
     ((name, topics, handled),) = runtime.consumers
     assert name == "notifications"
     assert set(topics) == {
@@ -554,6 +557,7 @@ def test_one_consumer_group_follows_the_four_topics(
         "directory.alliance-contacts",
         "surveys.invitation",
         "events.registration",
+        "directory.contact-message",
     }
     assert {route.event_type for route in ROUTES} <= set(handled)
 

@@ -13,13 +13,14 @@ import pytest
 
 from lobu.notifications.mailer import OutgoingMail, compose, message_id
 from lobu.notifications.messages import MessageRenderer
-from lobu.notifications.routing import REASONS, ROUTES, RecipientKind, Route
+from lobu.notifications.routing import ROUTES, RecipientKind, Route, reason_for
 
 pytestmark = pytest.mark.unit
 
 NAME = "Bündnis „Kinder & Jugend <Nord>“ Großröhrsdorf"
 CITY = "Großröhrsdorf"
 URL = "http://directory.test/buendnisse/buendnis-kinder-jugend-nord"
+SERVICEBUERO = "servicebuero@lokale-buendnisse-fuer-familie.de"  # the signature's default
 UNSUBSCRIBE = "http://notifications.test/unsubscribe/key.directory_changes.sig"
 VALUES = {
     "alliance_name": NAME,
@@ -46,6 +47,11 @@ VALUES = {
     "seats_ahead": 5,
     "cancel_url": "http://events.test/anmeldungen/c4nc3l",
     "cancel_reason": "participant",
+    # a citizen's message
+    "sender_name": "Max Bürger",
+    "sender_email": "max@example.de",
+    "message": "Wann trifft sich „Kinder & Jugend <Nord>“?",
+    "fallback": False,
 }
 SURVEY_LINK = str(VALUES["link"])
 CANCEL_URL = str(VALUES["cancel_url"])
@@ -61,6 +67,7 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "registration_waitlisted": (str(VALUES["action_title"]), CANCEL_URL),
     "registration_promoted": (str(VALUES["action_title"]), None),
     "registration_cancelled": (str(VALUES["action_title"]), None),
+    "contact_message": (NAME, None),
 }
 REASON_VALUES = {"role": " (Sprecherin)", "alliance_name": NAME}
 
@@ -88,7 +95,7 @@ def render(route: Route) -> tuple[str, str, str]:
     mail = MessageRenderer().render(
         route.template,
         VALUES,
-        reason=REASONS[route.recipients].format(**REASON_VALUES),
+        reason=reason_for(route.recipients, REASON_VALUES),
         unsubscribe_url=unsubscribe,
     )
     return mail.subject, mail.text, mail.html
@@ -108,8 +115,8 @@ def test_every_routed_template_renders_both_parts_with_footer_umlauts_and_links(
     if link is not None:
         assert f"\n{link}\n" in text
     else:
-        assert "http://" not in text.split("\n--\n")[0]
-    reason = REASONS[route.recipients].format(**REASON_VALUES)
+        assert "http://" not in text.split("\n-- \n")[0]
+    reason = reason_for(route.recipients, REASON_VALUES)
     assert reason in " ".join(text.split())
     assert "ü" in text
     assert "Ã" not in text  # no double-encoded UTF-8
@@ -141,7 +148,7 @@ def test_the_welcome_greets_the_contact_and_names_their_role() -> None:
     assert subject == "Willkommen im Netzwerk der Lokalen Bündnisse für Familie"
     assert text.startswith("Guten Tag Jörg Weiß,\n")
     assert "<p>Guten Tag Jörg Weiß,</p>" in html
-    assert "als Ansprechperson (Sprecherin) für das Lokale Bündnis" in " ".join(text.split())
+    assert f"als Ansprechperson (Sprecherin) für „{NAME}“" in " ".join(text.split())
 
 
 def test_the_digest_lists_each_item_once_in_both_parts() -> None:
@@ -167,7 +174,7 @@ def test_the_digest_lists_each_item_once_in_both_parts() -> None:
     assert mail.text.count("Neu eingetragen: Bündnis Lüneburg") == 1
     assert mail.text.count("Ausgetragen: Bündnis <Celle>") == 1
     assert "Bündnis &lt;Celle&gt;" in mail.html
-    assert hrefs(mail.html) == [URL, UNSUBSCRIBE]
+    assert hrefs(mail.html) == [URL, f"mailto:{SERVICEBUERO}", UNSUBSCRIBE]
 
 
 def wire(mail: OutgoingMail) -> EmailMessage:

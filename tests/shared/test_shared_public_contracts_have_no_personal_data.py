@@ -21,6 +21,7 @@ from lobu.shared.contracts.directory import ALLIANCE_CONTACTS_CHANGED
 from lobu.shared.topics import (
     DIRECTORY_ALLIANCE,
     DIRECTORY_ALLIANCE_CONTACTS,
+    DIRECTORY_CONTACT_MESSAGE,
     EVENTS_ACTION,
     EVENTS_REGISTRATION,
     SURVEYS_INVITATION,
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.contract
 
 PUBLIC_TOPICS = {DIRECTORY_ALLIANCE, SURVEYS_SURVEY, SURVEYS_RESPONSE, EVENTS_ACTION}
 INTERNAL_TOPICS = {DIRECTORY_ALLIANCE_CONTACTS, SURVEYS_INVITATION, EVENTS_REGISTRATION}
+INTERNAL_TOPICS |= {DIRECTORY_CONTACT_MESSAGE}
 SCHEMA_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 
 # Property names that hold a person or a way to reach one. `name` alone is allowed:

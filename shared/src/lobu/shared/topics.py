@@ -7,6 +7,9 @@ DIRECTORY_ALLIANCE = "directory.alliance"
 # Internal: alliance contacts (personal data). Only platform services may read it;
 # in production it is ACL-restricted and log-compacted.
 DIRECTORY_ALLIANCE_CONTACTS = "directory.alliance-contacts"
+# Internal: messages citizens write to an alliance on its page (name, email, text).
+# Only notifications may read it; in production it is ACL-restricted, short retention.
+DIRECTORY_CONTACT_MESSAGE = "directory.contact-message"
 
 # Public facts about surveys (opened, closed, results published) and their responses
 # (which alliance submitted when, never the answers).
@@ -25,6 +28,7 @@ EVENTS_REGISTRATION = "events.registration"
 ALL_TOPICS: tuple[str, ...] = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS)
 ALL_TOPICS += (SURVEYS_SURVEY, SURVEYS_RESPONSE, SURVEYS_INVITATION)
 ALL_TOPICS += (EVENTS_ACTION, EVENTS_REGISTRATION)
+ALL_TOPICS += (DIRECTORY_CONTACT_MESSAGE,)
 
 
 def dead_letter_topic(topic: str) -> str:

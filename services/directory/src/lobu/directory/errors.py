@@ -71,3 +71,14 @@ class InvalidSearchError(DirectoryError):
     code = "invalid_search"
     status = 422
     title = "Invalid search"
+
+
+class ContactRateLimitedError(DirectoryError):
+    """Too many contact messages from one client or to one alliance in the window."""
+
+    code = "contact_rate_limited"
+    status = 429
+
+    def __init__(self, limited: str) -> None:
+        super().__init__(f"too many contact messages for this {limited}")
+        self.limited = limited  # "client" or "alliance"

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from lobu.directory.api import admin_router, places_router
 from lobu.directory.api import router as alliances_router
+from lobu.directory.contact import ContactLimits, ContactMessages
+from lobu.directory.contact_pages import router as contact_router
 from lobu.directory.demo import load_demo_data_if_empty
 from lobu.directory.geo import register_sqlite_functions
 from lobu.directory.pages import router as pages_router
@@ -36,10 +38,19 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         runtime,
         title="lobu directory",
         description="The address database of the Lokale Bündnisse für Familie.",
-        routers=[alliances_router, admin_router, places_router, pages_router],
+        routers=[alliances_router, admin_router, places_router, pages_router, contact_router],
         on_start=[load_demo_data],
     )
     app.state.directory = directory
+    app.state.contact_messages = ContactMessages(
+        runtime.sessions,
+        source=runtime.source,
+        limits=ContactLimits(
+            per_client=settings.contact_limit_per_client,
+            per_alliance=settings.contact_limit_per_alliance,
+            window_seconds=settings.contact_window_seconds,
+        ),
+    )
     app.state.search = AllianceSearch(runtime.sessions, postgresql=is_postgresql(runtime.engine))
     app.state.gazetteer = Gazetteer.shipped()
     app.state.site_links = {"imprint": settings.imprint_url, "privacy": settings.privacy_url}

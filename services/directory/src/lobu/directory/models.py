@@ -129,3 +129,20 @@ class AuditEntry(SQLModel, table=True):
     at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class ContactRateWindow(SQLModel, table=True):
+    """How many contact messages one key sent in one fixed window (the rate limit).
+
+    `key` is `alliance:<id>` or `client:<hash of the address>`, never the address itself.
+    Incremented by one atomic upsert per message (contact.py); old windows are deleted.
+    """
+
+    __tablename__ = "contact_rate_windows"
+    __table_args__ = (Index("ix_contact_rate_windows_start", "window_start"),)
+
+    key: str = Field(primary_key=True, max_length=80)
+    window_start: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False)
+    )
+    count: int = 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -10,6 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from lobu.directory.contact_form import FIELDS as CONTACT_FIELDS
+from lobu.directory.contact_form import HONEYPOT, MAX_EMAIL, MAX_MESSAGE, MAX_NAME, ContactForm
 from lobu.directory.errors import AllianceNotFoundError
 from lobu.directory.places import Gazetteer, PlaceMatch
 from lobu.directory.search import AllianceQuery, AllianceSearch, Near
@@ -24,7 +28,11 @@ from lobu.shared.contracts.vocabulary import (
     STATUSES,
     TOPICS,
 )
+from lobu.shared.germany_map import GermanyMap, MapPoint, render_germany_map
 from lobu.shared.pagination import CursorError
+
+if TYPE_CHECKING:
+    from lobu.directory.schemas import AllianceHit, AlliancePrivate
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(
@@ -40,6 +48,7 @@ templates.env.globals.update(
 MAX_CHOICES = 20
 MAX_EARLIER = 30
 LIMITS = {"q": MAX_TEXT, "ort": MAX_PLACE}
+CONTACT_LIMITS = {"name": MAX_NAME, "email": MAX_EMAIL, "nachricht": MAX_MESSAGE}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -103,16 +112,38 @@ async def search_page(request: Request) -> HTMLResponse:
         for other in match.alternatives[:MAX_CHOICES]
     ]
     unplaced = await _unplaced(search, query) if place and page else 0
+    karte = _map_of(page.items) if page and page.items else None
     return templates.TemplateResponse(
         request,
         "search.html",
         {"page": page, "form": form.values, "errors": form.errors, "radius": form.radius_km,
          "place": place, "notice": notice, "radii": RADII, "limits": LIMITS,
          "next_url": next_url, "back_url": back_url, "state_urls": state_urls,
-         "choices": choices, "unplaced": unplaced, "exports": _export_urls(query),
+         "choices": choices, "unplaced": unplaced, "karte": karte, "exports": _export_urls(query),
          "site": request.app.state.site_links},
         status_code=status_code,
     )  # fmt: skip
+
+
+def _map_of(hits: Sequence[AllianceHit]) -> GermanyMap:
+    """This page's results with coordinates as linked dots on the map of Germany."""
+    points = [
+        MapPoint(hit.latitude, hit.longitude, f"{hit.name} ({hit.city})", f"/buendnisse/{hit.slug}")
+        for hit in hits
+        if hit.latitude is not None and hit.longitude is not None
+    ]
+    return render_germany_map(
+        points,
+        title="Karte der Bündnisse auf dieser Seite",
+        description=f"{_places(len(points))} auf der Karte von Deutschland; "
+        "dieselben Bündnisse stehen als Liste unter der Karte.",
+        id_prefix="karte",
+    )
+
+
+def _places(count: int) -> str:
+    """'Kein Bündnis', 'Ein Bündnis', 'N Bündnisse' (German plural)."""
+    return {0: "Kein Bündnis", 1: "Ein Bündnis"}.get(count, f"{count} Bündnisse")
 
 
 def _earlier(cursors: list[str]) -> dict[str, str]:
@@ -144,12 +175,31 @@ async def _unplaced(search: AllianceSearch, query: AllianceQuery) -> int:
 async def alliance_page(request: Request, slug: str) -> HTMLResponse:
     """One alliance's public page (never its contacts)."""
     directory: AllianceDirectory = request.app.state.directory
-    site = request.app.state.site_links
     try:
         alliance = await directory.get_by_slug(slug)
     except AllianceNotFoundError:
+        site = request.app.state.site_links
         return templates.TemplateResponse(
             request, "not_found.html", {"slug": slug, "site": site}, status_code=404
         )
+    return render_alliance_page(request, alliance, sent=request.query_params.get("gesendet") == "1")
+
+
+def render_alliance_page(
+    request: Request,
+    alliance: AlliancePrivate,
+    *,
+    form: ContactForm | None = None,
+    sent: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """An alliance's public page with its contact form (the contacts never reach it)."""
     public = alliance.model_copy(update={"contacts": []})
-    return templates.TemplateResponse(request, "alliance.html", {"alliance": public, "site": site})
+    form = form or ContactForm(values=dict.fromkeys(CONTACT_FIELDS, ""))
+    return templates.TemplateResponse(
+        request,
+        "alliance.html",
+        {"alliance": public, "site": request.app.state.site_links, "contact": form,
+         "sent": sent, "contact_limits": CONTACT_LIMITS, "honeypot": HONEYPOT},
+        status_code=status_code,
+    )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from lobu.shared import ServiceSettings
@@ -19,3 +20,8 @@ class DirectorySettings(ServiceSettings):
     # The public pages' footer links (a German public site needs both); unset, no link.
     imprint_url: str | None = None
     privacy_url: str | None = None
+    # The contact form (contact.py): accepted messages per window from one client
+    # address and to one alliance; more get the page again with status 429.
+    contact_limit_per_client: int = Field(default=5, ge=1)
+    contact_limit_per_alliance: int = Field(default=30, ge=1)
+    contact_window_seconds: int = Field(default=3600, ge=60)

@@ -1,15 +1,17 @@
 """Kafka subscriptions of notifications: which event types go to which handler.
 
 One consumer group follows every topic notifications mails from: the directory's two
-alliance topics, `surveys.invitation` and `events.registration`. One group keeps one
-inbox and one set of partitions per instance; the handlers are keyed by event type,
-which are unique across topics, and the joins lock per alliance, not per topic.
+alliance topics, its contact messages, `surveys.invitation` and `events.registration`.
+One group keeps one inbox and one set of partitions per instance; the handlers are
+keyed by event type, which are unique across topics, and the joins lock per alliance,
+not per topic.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lobu.notifications.contact_mails import ContactMessageMails
 from lobu.notifications.registration_mails import FACTS as REGISTRATION_FACTS
 from lobu.notifications.registration_mails import RegistrationMails
 from lobu.notifications.service import AllianceReactions
@@ -26,10 +28,12 @@ from lobu.shared.contracts.directory import (
     ALLIANCE_DELETED,
     ALLIANCE_SNAPSHOT,
     ALLIANCE_UPDATED,
+    CONTACT_MESSAGE_SUBMITTED,
 )
 from lobu.shared.topics import (
     DIRECTORY_ALLIANCE,
     DIRECTORY_ALLIANCE_CONTACTS,
+    DIRECTORY_CONTACT_MESSAGE,
     EVENTS_REGISTRATION,
     SURVEYS_INVITATION,
 )
@@ -79,17 +83,22 @@ def subscribe_to_alliances(
     reactions: AllianceReactions,
     registrations: RegistrationMails | None = None,
     *,
+    contact_messages: ContactMessageMails | None = None,
     webhooks: bool = False,
 ) -> None:
     """Follow the alliance, survey-invitation and registration topics in one group.
 
-    With `webhooks`, also the public topics outside subscribers may receive.
+    With `contact_messages`, also citizens' messages to alliances; with `webhooks`,
+    also the public topics outside subscribers may receive.
     """
     handlers = alliance_handlers(reactions)
     topics = [DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS, SURVEYS_INVITATION]
     if registrations is not None:
         handlers |= registration_handlers(registrations)
         topics.append(EVENTS_REGISTRATION)
+    if contact_messages is not None:
+        handlers[CONTACT_MESSAGE_SUBMITTED] = contact_messages.on_contact_message
+        topics.append(DIRECTORY_CONTACT_MESSAGE)
     if webhooks:
         handlers = with_webhooks(handlers)
         topics += [topic for topic in WEBHOOK_TOPICS if topic not in topics]

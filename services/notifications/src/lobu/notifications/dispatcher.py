@@ -34,6 +34,7 @@ from lobu.notifications.digest import DigestComposer
 from lobu.notifications.mailer import MailerProto, OutgoingMail
 from lobu.notifications.models import DUE_STATUSES, Delivery, DeliveryStatus
 from lobu.notifications.preferences import DeliveryMode, mode_of
+from lobu.notifications.retention import PersonalDataRetention
 from lobu.notifications.routing import Category
 from lobu.shared import as_utc, utc_now
 
@@ -79,6 +80,7 @@ class DeliveryDispatcher:
         concurrency: int = 4,
         sending_lease_seconds: float = 300.0,
         digests: DigestComposer | None = None,
+        retention: PersonalDataRetention | None = None,
         clock: Clock = utc_now,
         batch_size: int = 20,
         stop_grace_seconds: float = 15.0,
@@ -91,6 +93,7 @@ class DeliveryDispatcher:
         self._concurrency = concurrency
         self._lease = timedelta(seconds=sending_lease_seconds)
         self._digests = digests
+        self._retention = retention
         self._clock = clock
         self._batch_size = batch_size
         self._stop_grace_seconds = stop_grace_seconds
@@ -115,14 +118,22 @@ class DeliveryDispatcher:
                 await self._task
         self._task = None
 
+    async def run_once(self) -> int:
+        """One round: compose due digests, send what is due, erase personal data no
+        longer needed, refresh the gauges; return how many deliveries were tried."""
+        if self._digests is not None:
+            await self._digests.compose_due(self._clock())
+        sent = await self.send_due()
+        if self._retention is not None:
+            await self._retention.erase_due(self._clock())
+        await self.refresh_metrics()
+        return sent
+
     async def _run(self) -> None:
         while not self._stopping.is_set():
             sent = 0
             try:
-                if self._digests is not None:
-                    await self._digests.compose_due(self._clock())
-                sent = await self.send_due()
-                await self.refresh_metrics()
+                sent = await self.run_once()
             except Exception as error:
                 # No traceback: its frames' text may hold a recipient (issue 6, defect 9).
                 logger.error("delivery round failed: %s", smtp_errors.describe(error))
@@ -184,6 +195,7 @@ class DeliveryDispatcher:
                             html=delivery.html_body,
                             idempotency_key=f"{delivery.event_id}:{delivery.recipient}",
                             unsubscribe_url=delivery.unsubscribe_url,
+                            reply_to=delivery.reply_to,
                         ),
                     )
                 )

@@ -31,6 +31,7 @@ class OutgoingMail:
     html: str | None
     idempotency_key: str
     unsubscribe_url: str | None = None
+    reply_to: str | None = None  # a citizen's address: the contacts answer them directly
 
 
 class MailerProto(Protocol):
@@ -48,6 +49,8 @@ def compose(mail: OutgoingMail, *, sender: str) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = message_id(mail.idempotency_key)
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
     if mail.unsubscribe_url:
         # RFC 2369 and RFC 8058: mail clients offer one click, a POST to this URL.
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"

@@ -7,14 +7,16 @@ from prometheus_client import Counter, Gauge
 
 from lobu.notifications.api import router as deliveries_router
 from lobu.notifications.consumers import subscribe_to_alliances
+from lobu.notifications.contact_mails import ContactMessageMails
 from lobu.notifications.digest import DigestComposer
 from lobu.notifications.dispatcher import DeliveryDispatcher, DeliveryMetrics
 from lobu.notifications.mailer import SmtpMailer
-from lobu.notifications.messages import MessageRenderer
+from lobu.notifications.messages import MessageRenderer, ServicebueroContact
 from lobu.notifications.notifier import Notifier
 from lobu.notifications.pages import router as pages_router
 from lobu.notifications.preferences import UnsubscribeLinks
 from lobu.notifications.registration_mails import RegistrationMails
+from lobu.notifications.retention import PersonalDataRetention
 from lobu.notifications.service import AllianceReactions
 from lobu.notifications.settings import NotificationSettings
 from lobu.notifications.webhook_api import router as webhooks_router
@@ -81,13 +83,22 @@ def webhook_policy(settings: NotificationSettings) -> WebhookPolicy:
     )
 
 
+def create_renderer(settings: NotificationSettings) -> MessageRenderer:
+    """The mail templates, signed with the Servicebüro's contact from the settings."""
+    contact = ServicebueroContact(
+        email=settings.servicebuero_contact_email or settings.servicebuero_address,
+        phone=settings.servicebuero_phone,
+    )
+    return MessageRenderer(contact)
+
+
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     """Build notifications' app from `settings` (the environment when omitted)."""
     settings = settings or NotificationSettings()
     runtime = ServiceRuntime.create(
         settings, service="notifications", migrations="lobu.notifications:migrations"
     )
-    renderer = MessageRenderer()
+    renderer = create_renderer(settings)
     links = UnsubscribeLinks(
         secret=settings.unsubscribe_secret, public_base_url=settings.public_base_url
     )
@@ -100,6 +111,11 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             directory_url=settings.directory_public_url,
         ),
         RegistrationMails(notifier),
+        contact_messages=ContactMessageMails(
+            notifier,
+            servicebuero_address=settings.servicebuero_address,
+            retention_days=settings.contact_message_retention_days,
+        ),
         webhooks=True,
     )
     metrics = create_metrics(runtime)
@@ -121,6 +137,9 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             links,
             hour=settings.digest_hour,
             timezone=settings.digest_timezone,
+        ),
+        retention=PersonalDataRetention(
+            runtime.sessions, days=settings.contact_message_retention_days
         ),
     )
     app = create_service_app(

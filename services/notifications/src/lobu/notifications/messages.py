@@ -2,7 +2,9 @@
 
 `templates/mail/<name>.subject.txt`, `<name>.txt` and `<name>.html`; every part ends
 in a footer that says why the mail came (`reason`) and, for mail a recipient may opt
-out of, the link to their preferences (`unsubscribe_url`).
+out of, the link to their preferences (`unsubscribe_url`). The text part's footer is
+a signature: it starts with the "-- " line (RFC 3676) and says how to reach the
+Servicebüro (`servicebuero`, from the settings).
 """
 
 from __future__ import annotations
@@ -12,6 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from lobu.notifications.wording import alliance_named, alliance_named_in
+
+
+@dataclass(frozen=True)
+class ServicebueroContact:
+    """How every mail says the Servicebüro can be reached (its signature)."""
+
+    email: str
+    phone: str | None = None
+
+
+DEFAULT_CONTACT = ServicebueroContact(email="servicebuero@lokale-buendnisse-fuer-familie.de")
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,7 @@ class RenderedMail:
 class MessageRenderer:
     """Renders the templates in `lobu/notifications/templates/mail/`."""
 
-    def __init__(self) -> None:
+    def __init__(self, servicebuero: ServicebueroContact = DEFAULT_CONTACT) -> None:
         loader = PackageLoader("lobu.notifications", "templates")
         # Text parts and subjects: nothing to escape. StrictUndefined: a missing value fails.
         self._text = Environment(
@@ -37,6 +52,10 @@ class MessageRenderer:
         )
         # HTML parts: every value is escaped (a name like "Kinder & Jugend <Nord>").
         self._html = Environment(loader=loader, undefined=StrictUndefined, autoescape=True)
+        for environment in (self._text, self._html):
+            environment.globals["servicebuero"] = servicebuero
+            environment.filters["alliance_named"] = alliance_named
+            environment.filters["alliance_named_in"] = alliance_named_in
 
     def render(
         self,

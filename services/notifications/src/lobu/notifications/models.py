@@ -100,6 +100,7 @@ class Delivery(SQLModel, table=True):
         ),
         Index("ix_deliveries_due", "status", "next_attempt_at"),  # the dispatcher's query
         Index("ix_deliveries_channel_due", "channel", "status", "next_attempt_at"),  # webhooks'
+        Index("ix_deliveries_personal_until", "personal_until"),  # retention.py's sweep
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -114,6 +115,13 @@ class Delivery(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     html_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     unsubscribe_url: str | None = Field(default=None, max_length=500)
+    # A citizen's message (contact_mails.py): answers go to the sender, not to us.
+    reply_to: str | None = Field(default=None, max_length=320)
+    # Set on deliveries whose body holds someone's personal data: body and reply_to are
+    # erased once it is sent, or at this moment if it never was (retention.py).
+    personal_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=20)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from sqlmodel import col
 from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import Delivery, DeliveryStatus, DigestItem
 from lobu.notifications.preferences import DeliveryMode, UnsubscribeLinks, mode_of, recipient_key
-from lobu.notifications.routing import CATEGORY_TITLES, REASONS, Route
+from lobu.notifications.routing import CATEGORY_TITLES, Route, reason_for
 from lobu.shared import utc_now
 from lobu.shared.database import insert_ignoring_duplicates
 
@@ -56,8 +57,14 @@ class Notifier:
         alliance_id: str | None,
         recipient: Recipient,
         values: Mapping[str, Any],
+        reply_to: str | None = None,
+        personal_until: datetime | None = None,
     ) -> Delivery | None:
-        """The delivery of `route` for `recipient` (written once per event and address)."""
+        """The delivery of `route` for `recipient` (written once per event and address).
+
+        `personal_until`: the body holds someone's personal data, erased once sent or
+        at that moment (retention.py); `reply_to` is where answers go.
+        """
         address = recipient.address.strip().lower()
         existing = await session.scalar(
             select(Delivery).where(
@@ -82,7 +89,7 @@ class Notifier:
         unsubscribe_url = None
         if not route.transactional:
             unsubscribe_url = self._links.url(await recipient_key(session, address), route.category)
-        reason = REASONS[route.recipients].format(**recipient.reason_values)
+        reason = reason_for(route.recipients, recipient.reason_values)
         mail = self._renderer.render(
             route.template, merged, reason=reason, unsubscribe_url=unsubscribe_url
         )
@@ -104,6 +111,8 @@ class Notifier:
             body=mail.text,
             html_body=mail.html,
             unsubscribe_url=unsubscribe_url,
+            reply_to=reply_to,
+            personal_until=personal_until,
             status=(DeliveryStatus.SUPPRESSED if suppressed else DeliveryStatus.PENDING).value,
             last_error=(
                 f"unsubscribed from {CATEGORY_TITLES[route.category]}" if suppressed else None

@@ -13,10 +13,17 @@ its `email` and `name`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from lobu.shared.contracts.directory import ALLIANCE_CREATED, ALLIANCE_DELETED
+from lobu.notifications.wording import alliance_named
+from lobu.shared.contracts.directory import (
+    ALLIANCE_CREATED,
+    ALLIANCE_DELETED,
+    CONTACT_MESSAGE_SUBMITTED,
+)
 from lobu.shared.contracts.events import (
     REGISTRATION_CANCELLED,
     REGISTRATION_CONFIRMED,
@@ -60,8 +67,8 @@ CATEGORY_TITLES: dict[Category, str] = {
 # Why a recipient of each kind gets mail: the footer of every message says so.
 REASONS: dict[RecipientKind, str] = {
     RecipientKind.ALLIANCE_CONTACTS: (
-        "Sie erhalten diese Nachricht, weil Sie als Ansprechperson{role} für das Lokale "
-        "Bündnis für Familie „{alliance_name}“ eingetragen wurden."
+        "Sie erhalten diese Nachricht, weil Sie als Ansprechperson{role} für {alliance} "
+        "eingetragen wurden."
     ),
     RecipientKind.EVENT_PARTICIPANTS: (
         "Sie erhalten diese Nachricht, weil Sie sich zu einer Veranstaltung angemeldet haben."
@@ -71,6 +78,12 @@ REASONS: dict[RecipientKind, str] = {
         "Familie, das über Änderungen in der Adressdatenbank informiert wird."
     ),
 }
+
+
+def reason_for(recipients: RecipientKind, values: Mapping[str, Any]) -> str:
+    """The footer's sentence for a kind of recipient; `alliance` named as wording.py says."""
+    alliance = alliance_named(str(values.get("alliance_name", "")))
+    return REASONS[recipients].format(**{"alliance": alliance, **values})
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,13 @@ ROUTES: tuple[Route, ...] = (
     Route(
         INVITATION_ANSWERED,
         "survey_receipt",
+        RecipientKind.ALLIANCE_CONTACTS,
+        Category.TRANSACTIONAL,
+    ),
+    # A citizen's message from the alliance's page, Reply-To the sender (contact_mails.py).
+    Route(
+        CONTACT_MESSAGE_SUBMITTED,
+        "contact_message",
         RecipientKind.ALLIANCE_CONTACTS,
         Category.TRANSACTIONAL,
     ),

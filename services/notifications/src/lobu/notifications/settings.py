@@ -40,6 +40,14 @@ class NotificationSettings(ServiceSettings):
     directory_public_url: str = "http://127.0.0.1:8001"
     # The Servicebüro's mailbox: a recipient of the routing table.
     servicebuero_address: str = "servicebuero@lokale-buendnisse-fuer-familie.de"
+    # How every mail's signature says the Servicebüro can be reached: its public
+    # address (the mailbox above when unset) and, when set, its phone number.
+    servicebuero_contact_email: str | None = None
+    servicebuero_phone: str | None = None
+    # A citizen's message to an alliance (contact_mails.py, retention.py): its text and
+    # the sender's address are deleted once the mail is sent, and after this many days
+    # at the latest if it could not be sent (a failed one may be retried until then).
+    contact_message_retention_days: int = Field(default=7, ge=1, le=90)
     unsubscribe_secret: str = Field(default=DEVELOPMENT_UNSUBSCRIBE_SECRET, min_length=32)
     # Daily digests go out at this hour (local time of `digest_timezone`).
     digest_hour: int = Field(default=7, ge=0, le=23)

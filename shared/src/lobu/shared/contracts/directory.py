@@ -24,13 +24,18 @@ from lobu.shared.contracts.vocabulary import (
     StateCode,
     TopicCode,
 )
-from lobu.shared.topics import DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS
+from lobu.shared.topics import (
+    DIRECTORY_ALLIANCE,
+    DIRECTORY_ALLIANCE_CONTACTS,
+    DIRECTORY_CONTACT_MESSAGE,
+)
 
 ALLIANCE_CREATED = "lobu.directory.alliance.created.v1"
 ALLIANCE_UPDATED = "lobu.directory.alliance.updated.v1"
 ALLIANCE_DELETED = "lobu.directory.alliance.deleted.v1"
 ALLIANCE_SNAPSHOT = "lobu.directory.alliance.snapshot.v1"
 ALLIANCE_CONTACTS_CHANGED = "lobu.directory.alliance-contacts.changed.v1"
+CONTACT_MESSAGE_SUBMITTED = "lobu.directory.contact-message.submitted.v1"
 
 PostalCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -182,6 +187,29 @@ class AllianceContactsChanged(ContractModel):
     deleted: bool = False
 
 
+MAX_CONTACT_MESSAGE = 5000
+
+
+class ContactMessageSubmitted(ContractModel):
+    """A citizen wrote to an alliance through its public page (personal data).
+
+    Notifications mails it to the alliance's contacts with Reply-To the sender; the
+    sender never learns their addresses. The directory keeps no copy once published.
+    """
+
+    message_id: str = Field(max_length=64)
+    alliance_id: str
+    alliance_name: ShortText
+    sender_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+    sender_email: EmailStr
+    message: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CONTACT_MESSAGE)
+    ]
+    submitted_at: datetime
+
+
 DIRECTORY_EVENTS = (
     EventDefinition(
         ALLIANCE_CREATED, DIRECTORY_ALLIANCE, AllianceCreated, "An alliance was created."
@@ -203,6 +231,13 @@ DIRECTORY_EVENTS = (
         DIRECTORY_ALLIANCE_CONTACTS,
         AllianceContactsChanged,
         "An alliance's contacts changed (internal topic, personal data).",
+        personal_data=True,
+    ),
+    EventDefinition(
+        CONTACT_MESSAGE_SUBMITTED,
+        DIRECTORY_CONTACT_MESSAGE,
+        ContactMessageSubmitted,
+        "A citizen's message to an alliance's contacts (internal topic, personal data).",
         personal_data=True,
     ),
 )
