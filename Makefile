@@ -37,6 +37,7 @@ test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itse
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
 	scripts/ensure-libreoffice.sh
+	scripts/ensure-prometheus.sh
 	deploy/local/kafka.sh fetch
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
