@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PACKAGES := -e shared -e services/directory -e services/notifications -e services/surveys -e services/events -e ".[dev]"
 PYPROJECTS := pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 
-.PHONY: help install run test test-fast lint format bench constraints schemas kafka-start kafka-stop clean
+.PHONY: help install run observe test test-fast lint format bench constraints schemas kafka-start kafka-stop clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ install: $(VENV)/.installed  ## Create .venv and install every package (pinned b
 run: install  ## Run the platform: Kafka, mail sink, directory :8001, surveys :8002, events :8003, notifications :8004
 	scripts/run-platform.sh
 
+observe:  ## Prometheus on :9090 scraping make run's services, with the alert rules (next to make run)
+	scripts/observe.sh
+
 # Test files run in TEST_WORKERS processes (pytest-xdist), each with its own broker and
 # PostgreSQL cluster; most tests wait on Kafka and sockets, so two share two cores well.
 TEST_WORKERS ?= 2
@@ -37,6 +40,7 @@ test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itse
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
 	scripts/ensure-libreoffice.sh
+	scripts/ensure-prometheus.sh
 	deploy/local/kafka.sh fetch
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile

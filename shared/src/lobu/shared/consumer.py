@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +32,7 @@ from faststream.message import StreamMessage
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lobu.shared.contracts.registry import EVENT_DEFINITIONS
 from lobu.shared.database_errors import is_outage
 from lobu.shared.dead_letter import dead_letter_record
 from lobu.shared.envelope import Envelope, EnvelopeError, from_kafka_record
@@ -74,6 +76,7 @@ class ReceivedRecord:
     headers: Sequence[tuple[str, bytes]]
     key: bytes | None
     value: bytes | None
+    timestamp_ms: int | None = None  # Kafka's record timestamp
 
 
 class ReliableConsumer:
@@ -98,31 +101,42 @@ class ReliableConsumer:
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_seconds
 
+    def expect_topics(self, topics: Sequence[str]) -> None:
+        """Create this group's dead-letter series of `topics` at 0 (see metrics.py)."""
+        self._metrics.expect_consumer(self.name, topics)
+
     async def handle(self, record: ReceivedRecord) -> Outcome:
         """Handle one record; on return it may be acknowledged."""
-        outcome = await self._handle(record)
-        self._metrics.messages_consumed.labels(
-            self._metrics.service, self.name, record.topic, outcome.value
-        ).inc()
+        outcome, event_type = await self._handle(record)
+        metrics, service = self._metrics, self._metrics.service
+        metrics.messages_consumed.labels(service, self.name, record.topic, outcome.value).inc()
+        # Only the registry's types become label values: a record's type is the sender's text.
+        label = event_type if event_type in EVENT_DEFINITIONS else "unknown"
+        metrics.events_consumed.labels(service, self.name, record.topic, label, outcome.value).inc()
+        now = time.time()
+        metrics.consumer_last_handled.labels(service, self.name, record.topic).set(now)
+        if record.timestamp_ms is not None and record.timestamp_ms > 0:
+            age = max(now - record.timestamp_ms / 1000, 0.0)
+            metrics.consumer_record_age.labels(service, self.name, record.topic).set(age)
         return outcome
 
-    async def _handle(self, record: ReceivedRecord) -> Outcome:
+    async def _handle(self, record: ReceivedRecord) -> tuple[Outcome, str]:
         try:
             envelope = from_kafka_record(record.headers, record.key, record.value)
         except EnvelopeError as error:
             await self._dead_letter(record, reason="malformed", error=describe_error(error))
-            return Outcome.DEAD_LETTERED
+            return Outcome.DEAD_LETTERED, "unknown"
         handler = self._handlers.get(envelope.type)
         if handler is None:
             logger.info("ignoring event type %s on %s", envelope.type, record.topic)
-            return Outcome.IGNORED
+            return Outcome.IGNORED, envelope.type
         correlation_token = correlation_id_var.set(envelope.correlation_id)
         event_token = event_id_var.set(envelope.id)
         try:
             outcome = await self._apply_with_retries(record, envelope, handler)
             # The line that ties the event (and its correlation id) to what became of it.
             logger.info("%s %s from %s", outcome.value, envelope.type, record.topic)
-            return outcome
+            return outcome, envelope.type
         finally:
             correlation_id_var.reset(correlation_token)
             event_id_var.reset(event_token)
@@ -189,6 +203,9 @@ class ReliableConsumer:
         while True:
             try:
                 await self._publish(dead_letter_topic(record.topic), letter)
+                self._metrics.dead_letters.labels(
+                    self._metrics.service, self.name, record.topic, reason
+                ).inc()
                 return
             except Exception as publish_error:
                 logger.warning(
@@ -223,6 +240,7 @@ async def _keep_raw_body(message: StreamMessage[object]) -> bytes:
 
 def subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topics: Sequence[str]) -> None:
     """Register `consumer` on `broker` for `topics`, acknowledging by hand."""
+    consumer.expect_topics(topics)
 
     @broker.subscriber(
         *topics,
@@ -244,6 +262,7 @@ def subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topics: Sequence[
             headers=tuple(raw.headers or ()),
             key=raw.key,
             value=raw.value,
+            timestamp_ms=raw.timestamp,
         )
         await consumer.handle(record)
         await message.ack()

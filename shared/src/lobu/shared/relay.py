@@ -211,25 +211,34 @@ class OutboxRelay:
                 row.mark_published(utc_now())
                 published += 1
                 self._metrics.messages_published.labels(self._metrics.service, row.topic).inc()
+                self._count_event(row, "published")
             elif not isinstance(error, WaitsBehindFailureError):
-                self._count_failure(row, error, outage=outage)
+                self._count_event(row, self._count_failure(row, error, outage=outage))
         if published:
             logger.debug("published %d outbox events", published)
         return RoundResult(published, first_error, outage=outage)
 
-    def _count_failure(self, row: OutboxMessage, error: BaseException, *, outage: bool) -> None:
+    def _count_event(self, row: OutboxMessage, outcome: str) -> None:
+        self._metrics.events_published.labels(
+            self._metrics.service, row.topic, row.event_type, outcome
+        ).inc()
+
+    def _count_failure(self, row: OutboxMessage, error: BaseException, *, outage: bool) -> str:
+        """Record a failed attempt on the row; return the outcome to count."""
         row.last_error = f"{error.__class__.__name__}: {error}"[:2000]
         if outage or isinstance(error, KafkaUnavailableError):
-            return  # not the row's fault: Kafka or our producer was not ready
+            return "unavailable"  # not the row's fault: Kafka or our producer was not ready
         row.attempts += 1
-        if row.attempts >= self._max_attempts:
-            row.parked_at = utc_now()
-            logger.error(
-                "parked outbox event %s (%s on %s) after %d attempts: %s; later events of "
-                "subject %s wait behind it (`lobu outbox retry` releases it)",
-                row.event_id, row.event_type, row.topic, row.attempts, row.last_error,
-                row.subject,
-            )  # fmt: skip
+        if row.attempts < self._max_attempts:
+            return "refused"
+        row.parked_at = utc_now()
+        logger.error(
+            "parked outbox event %s (%s on %s) after %d attempts: %s; later events of "
+            "subject %s wait behind it (`lobu outbox retry` releases it)",
+            row.event_id, row.event_type, row.topic, row.attempts, row.last_error,
+            row.subject,
+        )  # fmt: skip
+        return "parked"
 
     async def _kafka_answers_now(self) -> bool:
         if self._kafka_answers is None:

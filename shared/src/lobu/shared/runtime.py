@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lobu.shared.auth import TokenVerifier
 from lobu.shared.consumer import EventHandler, ReliableConsumer, subscribe
+from lobu.shared.consumer_lag import LagMonitor
 from lobu.shared.contracts.base import EventDefinition
 from lobu.shared.database import create_engine, create_session_factory, ping
 from lobu.shared.idempotency import IdempotencyStore
@@ -68,12 +69,14 @@ class ServiceRuntime:
     idempotency: IdempotencyStore
     token_verifier: TokenVerifier
     migrations: str
+    lag: LagMonitor
 
     @classmethod
     def create(cls, settings: ServiceSettings, *, service: str, migrations: str) -> ServiceRuntime:
         """Build (but do not start) the runtime of `service`."""
         metrics = ServiceMetrics(service=service)
         engine = create_engine(settings.database_url)
+        metrics.watch_pool(engine.pool)
         sessions = create_session_factory(engine)
         broker = create_broker(
             bootstrap_servers=settings.kafka_bootstrap_servers, service=service, metrics=metrics
@@ -107,6 +110,11 @@ class ServiceRuntime:
             idempotency=IdempotencyStore(sessions, retention=settings.idempotency_key_retention),
             token_verifier=TokenVerifier(settings),
             migrations=migrations,
+            lag=LagMonitor(
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                metrics=metrics,
+                interval_seconds=settings.consumer_lag_seconds,
+            ),
         )
 
     @property
@@ -143,6 +151,7 @@ class ServiceRuntime:
             retry_backoff_seconds=self.settings.consumer_retry_backoff_seconds,
         )
         subscribe(self.broker, consumer, topics)
+        self.lag.watch(name, topics)
         return consumer
 
     async def start(self) -> None:
@@ -151,6 +160,7 @@ class ServiceRuntime:
         self.kafka.start()
         self.relay.start()
         self.retention.start()
+        self.lag.start()
 
     async def stop(self) -> None:
         """Stop relaying and consuming, close connections; each step is bounded.
@@ -160,6 +170,7 @@ class ServiceRuntime:
         finish is abandoned with a warning. Nothing is lost by that: unpublished outbox
         rows stay in the database and uncommitted offsets are read again.
         """
+        await _bounded("the consumer lag monitor", self.lag.stop())
         await _bounded("the outbox relay", self.relay.stop())
         await _bounded("the retention job", self.retention.stop())
         await _bounded("the Kafka connection", self.kafka.stop())

@@ -74,6 +74,7 @@ class ServiceSettings(BaseSettings):
     idempotency_key_retention: timedelta = Field(
         default=timedelta(days=1), description="How long an Idempotency-Key is remembered"
     )
+    consumer_lag_seconds: float = Field(default=10.0, gt=0)  # lobu_consumer_lag_records refresh
 
     @model_validator(mode="after")
     def refuse_unsafe_token_settings(self) -> ServiceSettings:
