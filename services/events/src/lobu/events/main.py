@@ -11,10 +11,13 @@ from lobu.events.api import actions_router, editions_router, registrations_route
 from lobu.events.consumers import subscribe_to_alliances
 from lobu.events.demo import load_demo_data_when_ready
 from lobu.events.programme import Programme
+from lobu.events.programme_pages import router as programme_pages
+from lobu.events.registration_pages import router as registration_pages
 from lobu.events.service import Actions, AllianceReplicas, Editions, Registrations
 from lobu.events.settings import EventsSettings
 from lobu.shared import ServiceRuntime, create_service_app
 from lobu.shared.contracts.events import EVENTS_EVENTS
+from lobu.shared.places import Gazetteer
 
 
 def create_app(settings: EventsSettings | None = None) -> FastAPI:
@@ -48,7 +51,13 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         title="lobu events",
         description="The Aktionstag of the Lokale Bündnisse für Familie: editions, actions, "
         "registration and the public programme.",
-        routers=[editions_router, actions_router, registrations_router],
+        routers=[
+            editions_router,
+            actions_router,
+            registrations_router,
+            programme_pages,
+            registration_pages,
+        ],
         on_start=[start_demo],
         on_stop=[stop_demo],
     )
@@ -62,4 +71,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         max_seats=settings.max_seats_per_registration,
     )
     app.state.programme = Programme(runtime.sessions)
+    app.state.gazetteer = Gazetteer.shipped()
     return app
