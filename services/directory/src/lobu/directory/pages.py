@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -24,7 +26,11 @@ from lobu.shared.contracts.vocabulary import (
     STATUSES,
     TOPICS,
 )
+from lobu.shared.germany_map import GermanyMap, MapPoint, render_germany_map
 from lobu.shared.pagination import CursorError
+
+if TYPE_CHECKING:
+    from lobu.directory.schemas import AllianceHit
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(
@@ -103,16 +109,38 @@ async def search_page(request: Request) -> HTMLResponse:
         for other in match.alternatives[:MAX_CHOICES]
     ]
     unplaced = await _unplaced(search, query) if place and page else 0
+    karte = _map_of(page.items) if page and page.items else None
     return templates.TemplateResponse(
         request,
         "search.html",
         {"page": page, "form": form.values, "errors": form.errors, "radius": form.radius_km,
          "place": place, "notice": notice, "radii": RADII, "limits": LIMITS,
          "next_url": next_url, "back_url": back_url, "state_urls": state_urls,
-         "choices": choices, "unplaced": unplaced, "exports": _export_urls(query),
+         "choices": choices, "unplaced": unplaced, "karte": karte, "exports": _export_urls(query),
          "site": request.app.state.site_links},
         status_code=status_code,
     )  # fmt: skip
+
+
+def _map_of(hits: Sequence[AllianceHit]) -> GermanyMap:
+    """This page's results with coordinates as linked dots on the map of Germany."""
+    points = [
+        MapPoint(hit.latitude, hit.longitude, f"{hit.name} ({hit.city})", f"/buendnisse/{hit.slug}")
+        for hit in hits
+        if hit.latitude is not None and hit.longitude is not None
+    ]
+    return render_germany_map(
+        points,
+        title="Karte der Bündnisse auf dieser Seite",
+        description=f"{_places(len(points))} auf der Karte von Deutschland; "
+        "dieselben Bündnisse stehen als Liste unter der Karte.",
+        id_prefix="karte",
+    )
+
+
+def _places(count: int) -> str:
+    """'Kein Bündnis', 'Ein Bündnis', 'N Bündnisse' (German plural)."""
+    return {0: "Kein Bündnis", 1: "Ein Bündnis"}.get(count, f"{count} Bündnisse")
 
 
 def _earlier(cursors: list[str]) -> dict[str, str]:
