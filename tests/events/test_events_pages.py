@@ -98,6 +98,12 @@ async def test_near_a_place_sorts_by_distance_and_asks_which_namesake(
     assert far not in page.text
     assert "im Umkreis von 25 km um Lüneburg" in page.text
     assert "km entfernt" in page.text
+    # the shared map of Germany, inline, with a dot that links to the action
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="germany-map"' in page.text
+    assert f'<a href="/aktionstag/{YEAR}/{near}" aria-label="Spielfest Lüneburg (Lüneburg)">' in (
+        page.text
+    )
+    assert f'href="/aktionstag/{YEAR}/{far}"' not in page.text
     namesakes = await client.get(f"/aktionstag/{YEAR}", params={"ort": "Neustadt"})
     assert "Mehrere Orte heißen „Neustadt“" in namesakes.text
     assert "ort=Neustadt" in namesakes.text  # each namesake a link with its Land

@@ -26,10 +26,11 @@ from lobu.events.programme_form import (
     read_programme_form,
 )
 from lobu.events.registration_pages import action_page_response
-from lobu.events.schemas import EditionPublic
+from lobu.events.schemas import ActionPublic, EditionPublic
 from lobu.events.service import Editions
 from lobu.events.service.views import public_view
 from lobu.shared import ServiceRouter
+from lobu.shared.germany_map import GermanyMap, MapPoint, render_germany_map
 from lobu.shared.places import Gazetteer, PlaceMatch
 
 router = ServiceRouter(include_in_schema=False)
@@ -60,6 +61,24 @@ def _place_notice(ort: str, match: PlaceMatch) -> str | None:
     if ort and match.place is None:
         return f"Den Ort „{ort}“ kennen wir nicht. Bitte prüfen Sie die Schreibweise."
     return None
+
+
+def _map_of(items: list[ActionPublic]) -> GermanyMap:
+    """This page's actions with a place as linked dots on the shared map of Germany."""
+    points = [
+        MapPoint(a.latitude, a.longitude, f"{a.title} ({a.city or 'vor Ort'})",
+                 f"/aktionstag/{a.edition_year}/{a.id}")
+        for a in items
+        if a.latitude is not None and a.longitude is not None
+    ]  # fmt: skip
+    count = {0: "Keine Aktion", 1: "Eine Aktion"}.get(len(points), f"{len(points)} Aktionen")
+    return render_germany_map(
+        points,
+        title="Karte der Aktionen auf dieser Seite",
+        description=f"{count} mit Ort auf der Karte von Deutschland; dieselben Aktionen "
+        "stehen als Liste unter der Karte (Online-Aktionen nur dort).",
+        id_prefix="karte",
+    )
 
 
 @router.get("/aktionstag/{year}", response_class=HTMLResponse)
@@ -109,7 +128,7 @@ async def programme_page(request: Request, year: int) -> HTMLResponse:
          "radii": RADII, "limits": LIMITS, "place": place, "notice": notice, "choices": choices,
          "total": len(found) if found is not None else None, "items": items,
          "next_url": next_url, "back_url": back_url, "feeds": feed_urls(year, query),
-         "map_points": [f for f in (found or []) if f.action.latitude is not None]},
+         "karte": _map_of(items) if items else None},
         status_code=422 if form.errors else 200,
     )  # fmt: skip
 
