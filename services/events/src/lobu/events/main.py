@@ -14,6 +14,7 @@ from lobu.events.programme import Programme
 from lobu.events.programme_pages import router as programme_pages
 from lobu.events.registration_pages import router as registration_pages
 from lobu.events.service import Actions, AllianceReplicas, Editions, Registrations
+from lobu.events.service.reminders import Reminders, ReminderScheduler
 from lobu.events.settings import EventsSettings
 from lobu.shared import ServiceRuntime, create_service_app
 from lobu.shared.contracts.events import EVENTS_EVENTS
@@ -29,6 +30,12 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     editions = Editions(runtime.sessions)
     actions = Actions(runtime.sessions, source=runtime.source)
     demo_tasks: list[asyncio.Task[int]] = []
+    reminders = Reminders(runtime.sessions, source=runtime.source, hour=settings.reminder_hour)
+    scheduler = ReminderScheduler(reminders, interval=settings.reminder_interval_seconds)
+
+    async def start_reminders() -> None:
+        if settings.reminder_interval_seconds > 0:
+            await scheduler.start()
 
     async def start_demo() -> None:
         if settings.demo_data:
@@ -58,8 +65,8 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
             programme_pages,
             registration_pages,
         ],
-        on_start=[start_demo],
-        on_stop=[stop_demo],
+        on_start=[start_demo, start_reminders],
+        on_stop=[stop_demo, scheduler.stop],
     )
     app.state.settings = settings
     app.state.editions = editions
@@ -72,4 +79,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     )
     app.state.programme = Programme(runtime.sessions)
     app.state.gazetteer = Gazetteer.shipped()
+    app.state.reminders = reminders
     return app

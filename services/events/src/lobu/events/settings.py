@@ -33,3 +33,8 @@ class EventsSettings(ServiceSettings):
     def form_key(self) -> str:
         """The key the registration form's token is signed with."""
         return self.form_secret or self.jwt_secret or self._random_form_secret
+
+    # Day-before reminders: from this hour (Berlin) on the day before an action, checked
+    # every reminder_interval_seconds (0 switches the loop off; tests call it directly).
+    reminder_hour: int = Field(default=8, ge=0, le=23)
+    reminder_interval_seconds: float = Field(default=300.0, ge=0)
