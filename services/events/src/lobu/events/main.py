@@ -16,6 +16,8 @@ from lobu.events.registration_pages import router as registration_pages
 from lobu.events.service import Actions, AllianceReplicas, Editions, Registrations
 from lobu.events.service.reminders import Reminders, ReminderScheduler
 from lobu.events.settings import EventsSettings
+from lobu.events.statistics import Statistics
+from lobu.events.statistics_api import router as statistics_routes
 from lobu.shared import ServiceRuntime, create_service_app
 from lobu.shared.contracts.events import EVENTS_EVENTS
 from lobu.shared.places import Gazetteer
@@ -62,6 +64,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
             editions_router,
             actions_router,
             registrations_router,
+            statistics_routes,  # before the programme pages: /aktionstag/{year}/statistik
             programme_pages,
             registration_pages,
         ],
@@ -80,4 +83,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     app.state.programme = Programme(runtime.sessions)
     app.state.gazetteer = Gazetteer.shipped()
     app.state.reminders = reminders
+    app.state.statistics = Statistics(runtime.sessions)
     return app
