@@ -57,7 +57,7 @@ SERVICES = {
         },
     ),
 }
-SHARED_TABLES = {"outbox", "inbox", "alembic_version"}
+SHARED_TABLES = {"outbox", "inbox", "idempotency_keys", "alembic_version"}
 # Made by the migrations on PostgreSQL only, with no model counterpart: the GIN
 # expression index of the German full-text search (directory 0002).
 POSTGRESQL_ONLY_INDEXES = {"ix_alliances_search"}

@@ -12,6 +12,7 @@ from lobu.shared.database import transaction
 from lobu.shared.envelope import Envelope
 from lobu.shared.errors import LobuError
 from lobu.shared.outbox import add_event
+from lobu.shared.retention import RetentionRule
 from lobu.shared.routing import MIB, ServiceRouter
 from lobu.shared.runtime import ServiceRuntime
 from lobu.shared.settings import ServiceSettings
@@ -26,6 +27,7 @@ __all__ = [
     "LobuError",
     "OptionalCaller",
     "PoisonMessageError",
+    "RetentionRule",
     "Role",
     "ServiceRouter",
     "ServiceRuntime",

@@ -1,8 +1,12 @@
-"""Time in UTC, always timezone-aware."""
+"""Time in UTC, always timezone-aware; `Clock` is what a component takes to be testable."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+# The current time as a component sees it: `utc_now` in a service, a fake in a test.
+Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, select
+from sqlalchemy import Column, DateTime, Index, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -19,6 +19,8 @@ class InboxMessage(SQLModel, table=True):
     """An event a named consumer has handled."""
 
     __tablename__ = "inbox"
+    # Retention deletes by age (lobu.shared.retention).
+    __table_args__ = (Index("ix_inbox_handled_at", "handled_at"),)
 
     consumer: str = Field(primary_key=True, max_length=100)
     event_id: str = Field(primary_key=True, max_length=64)

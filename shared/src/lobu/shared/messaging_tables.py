@@ -2,7 +2,8 @@
 
 Each service owns its database, so each creates its own copy of these tables; this
 function is that revision's body, frozen as version 1. A later change to the tables
-gets a new function and a new revision in every service (version 2: outbox parking).
+gets a new function and a new revision in every service (version 2: outbox parking;
+version 3: the inbox's age index and the Idempotency-Keys table).
 """
 
 from __future__ import annotations
@@ -63,3 +64,29 @@ def drop_outbox_parking_v2() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_index("ix_outbox_parked")
         batch.drop_column("parked_at")
+
+
+def add_retention_and_idempotency_v3() -> None:
+    """Version 3: the inbox's age index (retention) and the Idempotency-Keys table."""
+    with op.batch_alter_table("inbox") as batch:
+        batch.create_index("ix_inbox_handled_at", ["handled_at"])
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.String(200), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_headers", sa.JSON(), nullable=True),
+        sa.Column("response_body", sa.LargeBinary(), nullable=True),
+    )
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
+
+
+def drop_retention_and_idempotency_v3() -> None:
+    """Undo `add_retention_and_idempotency_v3`."""
+    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
+    with op.batch_alter_table("inbox") as batch:
+        batch.drop_index("ix_inbox_handled_at")

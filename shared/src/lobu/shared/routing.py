@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from lobu.shared.auth import admin_caller, authenticate, required_caller
 from lobu.shared.errors import RequestTooLargeError
+from lobu.shared.idempotency import IDEMPOTENCY_HEADER, respond_idempotently
 from lobu.shared.input_text import UnstorableTextError, json_text_problem
 
 MIB = 1024 * 1024
@@ -88,14 +89,20 @@ class GuardedRoute(APIRoute):
         await super().handle(scope, receive, send)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """FastAPI's handler, after a check of the JSON body's strings."""
+        """FastAPI's handler, after a check of the JSON body's strings; POST honours
+        Idempotency-Key (lobu.shared.idempotency)."""
         handler = super().get_route_handler()
-        if self.body_field is None:
+        reads_body = self.body_field is not None
+        idempotent = "POST" in (self.methods or ())
+        if not reads_body and not idempotent:
             return handler
 
         async def checked(request: Request) -> Response:
-            if _is_json(request):
+            if reads_body and _is_json(request):
                 await _refuse_unstorable_json(request)
+            if idempotent and IDEMPOTENCY_HEADER in request.headers:
+                store = request.app.state.runtime.idempotency
+                return await respond_idempotently(request, handler, store)
             return await handler(request)
 
         return checked

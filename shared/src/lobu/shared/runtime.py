@@ -1,4 +1,5 @@
-"""A service's moving parts, created in one place: database, Kafka, outbox relay, consumers.
+"""A service's moving parts, created in one place: database, Kafka, outbox relay, consumers,
+retention.
 
 The composition root (each service's `main.py`) builds a `ServiceRuntime` from its
 settings, registers its consumers, and hands it to `create_service_app`; nothing is
@@ -22,10 +23,13 @@ from lobu.shared.auth import TokenVerifier
 from lobu.shared.consumer import EventHandler, ReliableConsumer, subscribe
 from lobu.shared.contracts.base import EventDefinition
 from lobu.shared.database import create_engine, create_session_factory, ping
+from lobu.shared.idempotency import IdempotencyStore
 from lobu.shared.kafka import KafkaConnection, create_broker
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.migrations import upgrade_database
 from lobu.shared.relay import OutboxRelay
+from lobu.shared.retention import RetentionJob
+from lobu.shared.retention_rules import declare_shared_rules
 from lobu.shared.safe_errors import describe_error
 from lobu.shared.settings import ServiceSettings
 
@@ -60,6 +64,8 @@ class ServiceRuntime:
     broker: KafkaBroker
     kafka: KafkaConnection
     relay: OutboxRelay
+    retention: RetentionJob
+    idempotency: IdempotencyStore
     token_verifier: TokenVerifier
     migrations: str
 
@@ -84,6 +90,10 @@ class ServiceRuntime:
             kafka_answers=kafka.ping,
         )
         kafka.on_reachable(relay.wake)  # publish at once when Kafka answers again
+        retention = RetentionJob(
+            sessions, metrics=metrics, interval_seconds=settings.retention_interval_seconds
+        )
+        declare_shared_rules(retention, settings)  # a service declares its own tables too
         return cls(
             service=service,
             settings=settings,
@@ -93,6 +103,8 @@ class ServiceRuntime:
             broker=broker,
             kafka=kafka,
             relay=relay,
+            retention=retention,
+            idempotency=IdempotencyStore(sessions, retention=settings.idempotency_key_retention),
             token_verifier=TokenVerifier(settings),
             migrations=migrations,
         )
@@ -138,6 +150,7 @@ class ServiceRuntime:
         await upgrade_database(self.engine, self.migrations)
         self.kafka.start()
         self.relay.start()
+        self.retention.start()
 
     async def stop(self) -> None:
         """Stop relaying and consuming, close connections; each step is bounded.
@@ -148,6 +161,7 @@ class ServiceRuntime:
         rows stay in the database and uncommitted offsets are read again.
         """
         await _bounded("the outbox relay", self.relay.stop())
+        await _bounded("the retention job", self.retention.stop())
         await _bounded("the Kafka connection", self.kafka.stop())
         await _bounded("the database engine", self.engine.dispose())
 

@@ -8,6 +8,7 @@ that secret explicitly, as `make run` does in deploy/local/run.env.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network
 from typing import Literal
 
@@ -60,6 +61,19 @@ class ServiceSettings(BaseSettings):
     outbox_max_attempts: int = Field(default=10, ge=1)  # refusals before a row is parked
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    # Retention (lobu.shared.retention); periods as seconds or ISO 8601 ("P30D").
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    outbox_retention: timedelta = Field(
+        default=timedelta(days=7), description="How long published outbox rows are kept"
+    )
+    inbox_retention: timedelta = Field(
+        default=timedelta(days=30),
+        description="How long handled event ids are kept; longer than the topics' retention "
+        "(7 days), so a record read again from a topic is still known as a duplicate",
+    )
+    idempotency_key_retention: timedelta = Field(
+        default=timedelta(days=1), description="How long an Idempotency-Key is remembered"
+    )
 
     @model_validator(mode="after")
     def refuse_unsafe_token_settings(self) -> ServiceSettings:
