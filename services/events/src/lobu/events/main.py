@@ -15,6 +15,7 @@ from lobu.events.programme_pages import router as programme_pages
 from lobu.events.registration_pages import router as registration_pages
 from lobu.events.service import Actions, AllianceReplicas, Editions, Registrations
 from lobu.events.service.reminders import Reminders, ReminderScheduler
+from lobu.events.service.retention import declare_participant_retention
 from lobu.events.settings import EventsSettings
 from lobu.events.statistics import Statistics
 from lobu.events.statistics_api import router as statistics_routes
@@ -29,6 +30,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime.create(settings, service="events", migrations="lobu.events:migrations")
     runtime.declare_publications(EVENTS_EVENTS)
     subscribe_to_alliances(runtime, AllianceReplicas(source=runtime.source))
+    declare_participant_retention(runtime.retention, period=settings.participant_retention)
     editions = Editions(runtime.sessions)
     actions = Actions(runtime.sessions, source=runtime.source)
     demo_tasks: list[asyncio.Task[int]] = []

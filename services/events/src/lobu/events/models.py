@@ -183,4 +183,6 @@ class ReminderSent(SQLModel, table=True):
 
     kind: str = Field(primary_key=True, max_length=20)
     subject_id: str = Field(primary_key=True, max_length=36)
+    # The action reminded of: the row is deleted with its participants' data (retention).
+    action_id: str = Field(max_length=36)
     sent_at: datetime = Field(default_factory=utc_now, sa_column=_moment())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from pydantic import Field, PrivateAttr
 from pydantic_settings import SettingsConfigDict
@@ -38,3 +39,5 @@ class EventsSettings(ServiceSettings):
     # every reminder_interval_seconds (0 switches the loop off; tests call it directly).
     reminder_hour: int = Field(default=8, ge=0, le=23)
     reminder_interval_seconds: float = Field(default=300.0, ge=0)
+    # Participants' data (registrations) is deleted this long after the action ended.
+    participant_retention: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))

@@ -153,7 +153,9 @@ class Statistics:
 def _figures(
     action: Action, land: str | None, counts: dict[tuple[str, str], tuple[int, int]]
 ) -> ActionFigures:
-    confirmed, seats = counts.get((action.id, Status.CONFIRMED.value), (0, 0))
+    # Seats from the action's own counter: it outlives the registrations (retention).
+    confirmed, _seats = counts.get((action.id, Status.CONFIRMED.value), (0, 0))
+    seats = action.seats_taken
     _waiting, waiting_seats = counts.get((action.id, Status.WAITLISTED.value), (0, 0))
     place = None
     if not action.online and (action.city or action.postal_code):

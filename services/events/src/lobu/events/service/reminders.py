@@ -48,11 +48,18 @@ class ReminderRun:
     rosters: int = 0
 
 
-async def _claim(session: AsyncSession, kind: str, subject_id: str) -> bool:
+async def _claim(
+    session: AsyncSession, kind: str, subject_id: str, *, action_id: str, now: dt.datetime
+) -> bool:
     """Insert the row that says this reminder is sent; False if it was there already."""
     claimed = await session.scalar(
         insert_ignoring_duplicates(
-            session, ReminderSent, kind=kind, subject_id=subject_id, sent_at=utc_now()
+            session,
+            ReminderSent,
+            kind=kind,
+            subject_id=subject_id,
+            action_id=action_id,
+            sent_at=now,
         ).returning(ReminderSent.__table__.c.kind)  # type: ignore[attr-defined]
     )
     return claimed is not None
@@ -90,12 +97,14 @@ class Reminders:
         participants = rosters = 0
         for action_id in sorted(due):
             async with transaction(self.sessions) as session:
-                sent, listed = await self._remind_in(session, action_id)
+                sent, listed = await self._remind_in(session, action_id, now=now)
             participants += sent
             rosters += listed
         return ReminderRun(participants=participants, rosters=rosters)
 
-    async def _remind_in(self, session: AsyncSession, action_id: str) -> tuple[int, int]:
+    async def _remind_in(
+        self, session: AsyncSession, action_id: str, *, now: dt.datetime
+    ) -> tuple[int, int]:
         action = await session.get(Action, action_id)
         if action is None or action.state != ActionState.PUBLISHED.value:
             return 0, 0
@@ -110,14 +119,14 @@ class Reminders:
         )  # fmt: skip
         sent = 0
         for registration in confirmed:
-            if await _claim(session, PARTICIPANT, registration.id):
+            if await _claim(session, PARTICIPANT, registration.id, action_id=action.id, now=now):
                 add_event(
                     session, event_type=REGISTRATION_REMINDED, source=self._source,
                     subject=registration.id,
                     data=registration_fact(RegistrationReminded, registration, action, alliance),
                 )  # fmt: skip
                 sent += 1
-        if not await _claim(session, ROSTER, action.id):
+        if not await _claim(session, ROSTER, action.id, action_id=action.id, now=now):
             return sent, 0
         waiting = await session.scalar(
             select(func.coalesce(func.sum(col(Registration.seats)), 0)).where(

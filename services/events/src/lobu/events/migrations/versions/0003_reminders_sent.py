@@ -1,7 +1,7 @@
 """Reminders sent, one row each (the day-before reminders are sent at most once).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -21,6 +21,7 @@ def upgrade() -> None:
         "action_reminders_sent",
         sa.Column("kind", sa.String(20), primary_key=True),
         sa.Column("subject_id", sa.String(36), primary_key=True),
+        sa.Column("action_id", sa.String(36), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
     )
 
