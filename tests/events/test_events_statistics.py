@@ -49,7 +49,7 @@ async def bavarian_action(client: httpx.AsyncClient, alliance_id: str, **changes
 
 
 async def hand_counted_edition(client: httpx.AsyncClient, app: FastAPI) -> None:
-    """NI: 4 actions at 1 place + 1 online, 1 cancelled; BY: 1 action. See the test."""
+    """NI: 5 actions at 1 place + 1 online, 1 cancelled; BY: 1 action. See the test."""
     await create_edition(client)
     bavaria = str(uuid.uuid4())
     await seed_alliance(app, bavaria, name="Bündnis München", state="BY", city="München",
@@ -73,6 +73,8 @@ async def hand_counted_edition(client: httpx.AsyncClient, app: FastAPI) -> None:
     await register(client, a4, "Dora", 4)
     await register(client, a4, "Emil", 2)  # waits: A4 is full
     await register(client, b1, "Fritz", 3)
+    open_end = await published_action(client, registration_required=True)  # no capacity
+    await register(client, open_end, "Gustav", 2)  # counts, but not in the fill rate
 
 
 async def test_statistics_per_land_match_the_hand_count(
@@ -86,8 +88,8 @@ async def test_statistics_per_land_match_the_hand_count(
     by_land = {row["land"]: row for row in figures["by_land"]}
     assert list(by_land) == ["BY", "NI"]  # Bayern before Niedersachsen
     assert by_land["NI"] == {
-        "land": "NI", "actions": 4, "cancelled": 1, "places": 1, "online": 1,
-        "registrations": 3, "seats_confirmed": 9, "seats_waiting": 2, "capacity": 14,
+        "land": "NI", "actions": 5, "cancelled": 1, "places": 1, "online": 1,
+        "registrations": 4, "seats_confirmed": 11, "seats_waiting": 2, "capacity": 14,
         "fill_rate": 0.6429,
     }  # fmt: skip
     assert by_land["BY"] == {
@@ -96,8 +98,8 @@ async def test_statistics_per_land_match_the_hand_count(
         "fill_rate": 0.5,
     }  # fmt: skip
     total = figures["total"]
-    assert (total["actions"], total["cancelled"], total["places"], total["online"]) == (5, 1, 2, 1)
-    assert (total["registrations"], total["seats_confirmed"], total["capacity"]) == (4, 12, 20)
+    assert (total["actions"], total["cancelled"], total["places"], total["online"]) == (6, 1, 2, 1)
+    assert (total["registrations"], total["seats_confirmed"], total["capacity"]) == (5, 14, 20)
     assert total["fill_rate"] == 0.6
 
     csv = await client.get(f"/editions/{YEAR}/statistics.csv", headers=ADMIN)
@@ -106,14 +108,14 @@ async def test_statistics_per_land_match_the_hand_count(
     assert lines[0].startswith(BYTE_ORDER_MARK + "Land;Aktionen;Abgesagt;Orte;Online;")
     assert lines[1:4] == [
         "Bayern;1;0;1;0;1;3;0;6;50,0",
-        "Niedersachsen;4;1;1;1;3;9;2;14;64,3",
-        "Gesamt;5;1;2;1;4;12;2;20;60,0",
+        "Niedersachsen;5;1;1;1;4;11;2;14;64,3",
+        "Gesamt;6;1;2;1;5;14;2;20;60,0",
     ]
 
     page = await client.get(f"/aktionstag/{YEAR}/statistik", headers=ADMIN)
     assert page.status_code == 200
-    assert "5 Aktionen an 2 Orten und 1 online, 1 abgesagt." in page.text
-    assert "4 Anmeldungen mit 12 Plätzen; Auslastung" in page.text
+    assert "6 Aktionen an 2 Orten und 1 online, 1 abgesagt." in page.text
+    assert "5 Anmeldungen mit 14 Plätzen; Auslastung" in page.text
     assert "60,0 %" in page.text
     assert "Vorläufige Zahlen" in page.text
     assert page.headers["cache-control"] == "no-store"
