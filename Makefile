@@ -63,6 +63,7 @@ bench: install  ## Benchmarks (start Kafka and PostgreSQL themselves); figures i
 	PYTHONPATH=. $(BIN)/python bench/directory_search.py
 	PYTHONPATH=. $(BIN)/python bench/webhooks_fanout.py
 	PYTHONPATH=. $(BIN)/python bench/surveys_results.py
+	PYTHONPATH=. $(BIN)/python bench/events_burst.py
 
 constraints: install  ## Re-pin constraints.txt from the pyproject files
 	$(BIN)/python scripts/compile_constraints.py

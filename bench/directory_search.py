@@ -181,7 +181,7 @@ PARTNER_WEIGHTS = {"unternehmen": 6, "kommune": 4, "verein": 4, "wohlfahrtsverba
 
 def shipped_places() -> list[Place] | None:
     """The places of data/places.csv (real places, weighted by the root of their population)."""
-    resource = files("lobu.directory") / "data" / "places.csv"
+    resource = files("lobu.shared") / "data" / "places.csv"
     if not resource.is_file():
         return None
     reader = csv.DictReader(io.StringIO(resource.read_text(encoding="utf-8-sig")), delimiter=";")

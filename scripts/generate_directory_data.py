@@ -46,7 +46,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "services" / "directory" / "src" / "lobu" / "directory" / "data"
-PLACES_FILE = DATA / "places.csv"
+PLACES_FILE = REPO / "shared" / "src" / "lobu" / "shared" / "data" / "places.csv"
 DEMO_FILE = DATA / "demo_alliances.csv"
 
 SEED = 2026

@@ -50,7 +50,7 @@ FORM_FIELDS = {
 
 def gazetteer_knows_hannover() -> bool:
     """True when the shipped gazetteer (data/places.csv) is there to resolve "Hannover"."""
-    resource = files("lobu.directory") / "data" / "places.csv"
+    resource = files("lobu.shared") / "data" / "places.csv"
     return resource.is_file() and "Hannover" in resource.read_text(encoding="utf-8-sig")
 
 
@@ -142,7 +142,7 @@ async def test_the_umkreissuche_lists_nearby_alliances_by_distance_and_leaves_ou
 ) -> None:
     if not gazetteer_knows_hannover():
         pytest.skip(
-            "services/directory/src/lobu/directory/data/places.csv is not there (or lacks "
+            "shared/src/lobu/shared/data/places.csv is not there (or lacks "
             "Hannover): the Umkreissuche cannot resolve a place name yet"
         )
     word = unique("Umkreis")

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "services" / "directory" / "src" / "lobu" / "directory" / "data"
+PLACES = REPO / "shared" / "src" / "lobu" / "shared" / "data" / "places.csv"
 FORMAT_DOC = REPO / "docs" / "alliance-csv.md"
 
 # Germany's bounding box, as in the alliance contract.
@@ -66,7 +67,7 @@ def items(cell: str) -> list[str]:
 
 @cache
 def places() -> list[dict[str, str]]:
-    text = (DATA / "places.csv").read_text(encoding="utf-8")
+    text = PLACES.read_text(encoding="utf-8")
     return list(csv.DictReader(io.StringIO(text), delimiter=";"))
 
 
@@ -102,7 +103,7 @@ def documented_columns() -> list[str]:
 
 
 def test_places_have_the_documented_columns() -> None:
-    header = (DATA / "places.csv").read_text(encoding="utf-8").splitlines()[0]
+    header = PLACES.read_text(encoding="utf-8").splitlines()[0]
     assert header == "name;land;latitude;longitude;population"
 
 

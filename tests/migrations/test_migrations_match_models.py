@@ -24,7 +24,14 @@ SERVICES = {
     ),
     "events": (
         "lobu.events:migrations",
-        {"editions", "programme_alliances", "actions", "registrations", "action_audit"},
+        {
+            "editions",
+            "programme_alliances",
+            "actions",
+            "registrations",
+            "action_audit",
+            "action_reminders_sent",
+        },
     ),
     "notifications": (
         "lobu.notifications:migrations",

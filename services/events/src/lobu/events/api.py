@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse
 from lobu.events.errors import StaleVersionError
 from lobu.events.feeds import geojson, icalendar_feed
 from lobu.events.models import ActionState
+from lobu.events.page_support import prefers_html
 from lobu.events.programme import Programme
 from lobu.events.query_params import ProgrammeQueryDep, YearPath
+from lobu.events.registration_pages import registration_page
 from lobu.events.schemas import (
     ActionCreate,
     ActionPage,
@@ -347,8 +349,12 @@ async def list_registrations(
     summary="A registration by its secret link",
 )
 async def show_registration(
-    registration_id: RegistrationId, token: Token, registrations: RegistrationsDep
-) -> RegistrationReceipt:
+    request: Request, registration_id: RegistrationId, token: Token,
+    registrations: RegistrationsDep,
+) -> RegistrationReceipt | Response:  # fmt: skip
+    # The link in the participant's mail: a browser gets the page with its cancel button.
+    if prefers_html(request):
+        return await registration_page(request, registration_id, token)
     return await registrations.show(registration_id, token)
 
 

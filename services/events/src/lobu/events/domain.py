@@ -96,3 +96,14 @@ def promotions(
             promoted.append(request)
             taken += request.seats
     return promoted
+
+
+def reminder_due(starts_at: dt.datetime, now: dt.datetime, *, hour: int) -> bool:
+    """Whether the day-before reminder of an action starting at `starts_at` is due now.
+
+    From `hour` o'clock (Berlin) on the day before the action until it begins; a
+    service that was down that day still reminds on the morning itself.
+    """
+    day_before = starts_at.astimezone(BERLIN).date() - dt.timedelta(days=1)
+    due_from = dt.datetime.combine(day_before, dt.time(hour), BERLIN)
+    return due_from <= now < starts_at

@@ -11,10 +11,17 @@ from lobu.events.api import actions_router, editions_router, registrations_route
 from lobu.events.consumers import subscribe_to_alliances
 from lobu.events.demo import load_demo_data_when_ready
 from lobu.events.programme import Programme
+from lobu.events.programme_pages import router as programme_pages
+from lobu.events.registration_pages import router as registration_pages
 from lobu.events.service import Actions, AllianceReplicas, Editions, Registrations
+from lobu.events.service.reminders import Reminders, ReminderScheduler
+from lobu.events.service.retention import declare_participant_retention
 from lobu.events.settings import EventsSettings
+from lobu.events.statistics import Statistics
+from lobu.events.statistics_api import router as statistics_routes
 from lobu.shared import ServiceRuntime, create_service_app
 from lobu.shared.contracts.events import EVENTS_EVENTS
+from lobu.shared.places import Gazetteer
 
 
 def create_app(settings: EventsSettings | None = None) -> FastAPI:
@@ -23,9 +30,16 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime.create(settings, service="events", migrations="lobu.events:migrations")
     runtime.declare_publications(EVENTS_EVENTS)
     subscribe_to_alliances(runtime, AllianceReplicas(source=runtime.source))
+    declare_participant_retention(runtime.retention, period=settings.participant_retention)
     editions = Editions(runtime.sessions)
     actions = Actions(runtime.sessions, source=runtime.source)
     demo_tasks: list[asyncio.Task[int]] = []
+    reminders = Reminders(runtime.sessions, source=runtime.source, hour=settings.reminder_hour)
+    scheduler = ReminderScheduler(reminders, interval=settings.reminder_interval_seconds)
+
+    async def start_reminders() -> None:
+        if settings.reminder_interval_seconds > 0:
+            await scheduler.start()
 
     async def start_demo() -> None:
         if settings.demo_data:
@@ -48,9 +62,16 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         title="lobu events",
         description="The Aktionstag of the Lokale Bündnisse für Familie: editions, actions, "
         "registration and the public programme.",
-        routers=[editions_router, actions_router, registrations_router],
-        on_start=[start_demo],
-        on_stop=[stop_demo],
+        routers=[
+            editions_router,
+            actions_router,
+            registrations_router,
+            statistics_routes,  # before the programme pages: /aktionstag/{year}/statistik
+            programme_pages,
+            registration_pages,
+        ],
+        on_start=[start_demo, start_reminders],
+        on_stop=[stop_demo, scheduler.stop],
     )
     app.state.settings = settings
     app.state.editions = editions
@@ -62,4 +83,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         max_seats=settings.max_seats_per_registration,
     )
     app.state.programme = Programme(runtime.sessions)
+    app.state.gazetteer = Gazetteer.shipped()
+    app.state.reminders = reminders
+    app.state.statistics = Statistics(runtime.sessions)
     return app

@@ -170,3 +170,19 @@ class ActionAudit(SQLModel, table=True):
     actor_role: str = Field(max_length=20)
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     at: datetime = Field(default_factory=utc_now, sa_column=_moment())
+
+
+class ReminderSent(SQLModel, table=True):
+    """That a reminder went out: its primary key is the guard against sending it twice.
+
+    `kind` is `participant` (subject: a registration) or `roster` (subject: an action,
+    whose coordinators got the list of who is coming).
+    """
+
+    __tablename__ = "action_reminders_sent"
+
+    kind: str = Field(primary_key=True, max_length=20)
+    subject_id: str = Field(primary_key=True, max_length=36)
+    # The action reminded of: the row is deleted with its participants' data (retention).
+    action_id: str = Field(max_length=36)
+    sent_at: datetime = Field(default_factory=utc_now, sa_column=_moment())

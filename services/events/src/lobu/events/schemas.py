@@ -281,3 +281,31 @@ class RegistrationPage(BaseModel):
 
     items: list[RegistrationPrivate]
     next_cursor: str | None
+
+
+# --- statistics (admin) ------------------------------------------------------------------
+
+
+class LandStatistics(BaseModel):
+    """One Land's figures (see lobu.events.statistics for what counts)."""
+
+    land: str = Field(description="Code of the Land, or – when the alliance's is unknown")
+    actions: int
+    cancelled: int
+    places: int = Field(description="Distinct on-site places (postal code and town)")
+    online: int
+    registrations: int = Field(description="Confirmed registrations")
+    seats_confirmed: int
+    seats_waiting: int
+    capacity: int = Field(description="Sum of the capacities of actions with registration")
+    fill_rate: float | None = Field(description="Confirmed seats of those actions / capacity")
+
+
+class EditionStatistics(BaseModel):
+    """An edition's figures for the Servicebüro; `final` once the day is over."""
+
+    year: int
+    date: dt.date
+    final: bool
+    total: LandStatistics
+    by_land: list[LandStatistics]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import secrets
+from datetime import timedelta
+
+from pydantic import Field, PrivateAttr
 from pydantic_settings import SettingsConfigDict
 
 from lobu.shared import ServiceSettings
@@ -23,3 +26,18 @@ class EventsSettings(ServiceSettings):
     # replica of the directory knows them (make run sets it).
     demo_data: bool = False
     demo_wait_seconds: float = Field(default=300.0, ge=0)
+    # The key of the registration form's CSRF token (registration_form.py); the JWT
+    # secret when unset. Several processes behind one address must share it.
+    form_secret: str | None = None
+    _random_form_secret: str = PrivateAttr(default_factory=lambda: secrets.token_hex(32))
+
+    def form_key(self) -> str:
+        """The key the registration form's token is signed with."""
+        return self.form_secret or self.jwt_secret or self._random_form_secret
+
+    # Day-before reminders: from this hour (Berlin) on the day before an action, checked
+    # every reminder_interval_seconds (0 switches the loop off; tests call it directly).
+    reminder_hour: int = Field(default=8, ge=0, le=23)
+    reminder_interval_seconds: float = Field(default=300.0, ge=0)
+    # Participants' data (registrations) is deleted this long after the action ended.
+    participant_retention: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))

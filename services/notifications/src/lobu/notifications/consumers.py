@@ -30,6 +30,7 @@ from lobu.shared.contracts.directory import (
     ALLIANCE_UPDATED,
     CONTACT_MESSAGE_SUBMITTED,
 )
+from lobu.shared.contracts.events import REGISTRATIONS_LISTED
 from lobu.shared.topics import (
     DIRECTORY_ALLIANCE,
     DIRECTORY_ALLIANCE_CONTACTS,
@@ -58,7 +59,11 @@ def alliance_handlers(reactions: AllianceReactions) -> dict[str, EventHandler]:
 
 def registration_handlers(mails: RegistrationMails) -> dict[str, EventHandler]:
     """Which handler each registration event type goes to."""
-    return dict.fromkeys(REGISTRATION_FACTS, mails.on_registration_fact)
+    handlers: dict[str, EventHandler] = dict.fromkeys(
+        REGISTRATION_FACTS, mails.on_registration_fact
+    )
+    handlers[REGISTRATIONS_LISTED] = mails.on_registrations_listed
+    return handlers
 
 
 def with_webhooks(handlers: dict[str, EventHandler]) -> dict[str, EventHandler]:

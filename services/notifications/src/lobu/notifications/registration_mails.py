@@ -1,4 +1,5 @@
-"""Aktionstag mails: the registration facts of `events.registration`, to the participant.
+"""Aktionstag mails: the registration facts of `events.registration`, to the participant,
+and the day-before list of who is coming, to the alliance's contacts (its coordinators).
 
 The fact names its recipient (`email`, greeted by `name`); every one is transactional
 (the participant asked for it). Times are shown in Europe/Berlin. Name and address are
@@ -11,19 +12,24 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lobu.notifications.models import AllianceReplica, ContactsReplica
 from lobu.notifications.notifier import Notifier, Recipient
 from lobu.notifications.routing import RecipientKind, Route, routes_for
 from lobu.notifications.survey_mails import berlin
 from lobu.shared import Envelope, read_event_data
+from lobu.shared.contracts.directory import ContactPerson
 from lobu.shared.contracts.events import (
     REGISTRATION_CANCELLED,
     REGISTRATION_CONFIRMED,
     REGISTRATION_PROMOTED,
+    REGISTRATION_REMINDED,
     REGISTRATION_WAITLISTED,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationFact,
     RegistrationPromoted,
+    RegistrationReminded,
+    RegistrationsListed,
     RegistrationWaitlisted,
 )
 
@@ -32,6 +38,7 @@ FACTS: dict[str, type[RegistrationFact]] = {
     REGISTRATION_WAITLISTED: RegistrationWaitlisted,
     REGISTRATION_PROMOTED: RegistrationPromoted,
     REGISTRATION_CANCELLED: RegistrationCancelled,
+    REGISTRATION_REMINDED: RegistrationReminded,
 }
 
 
@@ -70,3 +77,41 @@ class RegistrationMails:
                 recipient=Recipient(address=str(fact.email), values={"name": fact.name}),
                 values=registration_values(fact),
             )
+
+    async def on_registrations_listed(self, session: AsyncSession, envelope: Envelope) -> None:
+        """The list of who is coming, to each contact of the alliance (once per address).
+
+        The contacts are those of the replica now; an alliance whose contacts are not
+        known (or that left the directory) gets no list.
+        """
+        fact = read_event_data(RegistrationsListed, envelope.data)
+        alliance = await session.get(AllianceReplica, fact.alliance_id)
+        contacts = await session.get(ContactsReplica, fact.alliance_id)
+        if alliance is None or alliance.deleted or contacts is None:
+            return
+        values = {
+            "action_title": fact.action_title, "alliance_name": alliance.name,
+            "starts_on": berlin(fact.starts_at, "%d.%m.%Y"),
+            "starts_time": berlin(fact.starts_at, "%H:%M"),
+            "place_line": fact.place or fact.online_url or "online",
+            "participants": [p.model_dump(mode="json") for p in fact.participants],
+            "seats_confirmed": fact.seats_confirmed, "seats_waiting": fact.seats_waiting,
+            "capacity": fact.capacity,
+        }  # fmt: skip
+        seen: set[str] = set()
+        for route in routes_for(envelope.type, RecipientKind.ALLIANCE_CONTACTS):
+            for raw in contacts.contacts:
+                contact = ContactPerson.model_validate(raw)
+                if contact.email.lower() in seen:
+                    continue
+                seen.add(contact.email.lower())
+                await self._notifier.notify(
+                    session, route=route, event_id=envelope.id, alliance_id=fact.alliance_id,
+                    recipient=Recipient(
+                        address=contact.email,
+                        values={"contact_name": contact.name},
+                        reason_values={"role": f" ({contact.role})" if contact.role else "",
+                                       "alliance_name": alliance.name},
+                    ),
+                    values=values,
+                )  # fmt: skip

@@ -28,7 +28,9 @@ from lobu.shared.contracts.events import (
     REGISTRATION_CANCELLED,
     REGISTRATION_CONFIRMED,
     REGISTRATION_PROMOTED,
+    REGISTRATION_REMINDED,
     REGISTRATION_WAITLISTED,
+    REGISTRATIONS_LISTED,
 )
 from lobu.shared.contracts.surveys import (
     INVITATION_ANSWERED,
@@ -171,6 +173,20 @@ ROUTES: tuple[Route, ...] = (
         "registration_cancelled",
         RecipientKind.EVENT_PARTICIPANTS,
         Category.TRANSACTIONAL,
+    ),
+    # The day before the action: a reminder to each confirmed participant, and the list
+    # of who is coming to the alliance's contacts (both may be switched off).
+    Route(
+        REGISTRATION_REMINDED,
+        "registration_reminder",
+        RecipientKind.EVENT_PARTICIPANTS,
+        Category.EVENT_REMINDERS,
+    ),
+    Route(
+        REGISTRATIONS_LISTED,
+        "registration_roster",
+        RecipientKind.ALLIANCE_CONTACTS,
+        Category.EVENT_REMINDERS,
     ),
 )
 

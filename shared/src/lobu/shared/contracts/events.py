@@ -25,6 +25,8 @@ REGISTRATION_CONFIRMED = "lobu.events.registration.confirmed.v1"
 REGISTRATION_WAITLISTED = "lobu.events.registration.waitlisted.v1"
 REGISTRATION_PROMOTED = "lobu.events.registration.promoted.v1"
 REGISTRATION_CANCELLED = "lobu.events.registration.cancelled.v1"
+REGISTRATION_REMINDED = "lobu.events.registration.reminded.v1"
+REGISTRATIONS_LISTED = "lobu.events.registration.listed.v1"
 
 # Who an action is meant for; codes travel in filters and events, labels are German.
 TARGET_GROUPS: dict[str, str] = {
@@ -142,6 +144,38 @@ class RegistrationCancelled(RegistrationFact):
     reason: CancellationReason
 
 
+class RegistrationReminded(RegistrationFact):
+    """The day before the action: a reminder to a confirmed participant (no link: the
+    secret exists only in the first mail)."""
+
+
+class Participant(ContractModel):
+    """One confirmed registration in the coordinators' list."""
+
+    name: str
+    email: EmailStr
+    seats: int = Field(ge=1)
+
+
+class RegistrationsListed(ContractModel):
+    """The day before the action: who is coming, for the alliance's coordinators."""
+
+    action_id: str
+    edition_year: int
+    alliance_id: str
+    alliance_name: str
+    action_title: str
+    starts_at: datetime
+    ends_at: datetime
+    online: bool = False
+    place: str | None = None
+    online_url: str | None = None
+    capacity: int | None = None
+    seats_confirmed: int = Field(ge=0)
+    seats_waiting: int = Field(ge=0, description="Seats of requests still on the waiting list")
+    participants: list[Participant] = Field(description="Confirmed, in order of arrival")
+
+
 EVENTS_EVENTS = (
     EventDefinition(
         ACTION_SUBMITTED, EVENTS_ACTION, ActionSubmitted, "An action awaits moderation."
@@ -181,6 +215,20 @@ EVENTS_EVENTS = (
         EVENTS_REGISTRATION,
         RegistrationCancelled,
         "A registration ended (internal topic, personal data).",
+        personal_data=True,
+    ),
+    EventDefinition(
+        REGISTRATION_REMINDED,
+        EVENTS_REGISTRATION,
+        RegistrationReminded,
+        "A confirmed participant is reminded the day before (internal topic, personal data).",
+        personal_data=True,
+    ),
+    EventDefinition(
+        REGISTRATIONS_LISTED,
+        EVENTS_REGISTRATION,
+        RegistrationsListed,
+        "The coordinators get the list of who is coming (internal topic, personal data).",
         personal_data=True,
     ),
 )
