@@ -6,8 +6,14 @@ Germany, 2–5 topics, partners of every type), inserted with the service's own 
 code after it has migrated its database. Kafka is left out of the measurement: the
 service is pointed at 127.0.0.1:1, where nothing listens (it keeps retrying in the
 background, as it does whenever Kafka is away; searching does not need it). The
-baseline is bench/bare_app.py, a bare FastAPI JSON endpoint returning a fixed page of
-20 hits, served by the same uvicorn in the same way, in the same run.
+baselines, served by the same uvicorn in the same way, in the same run: bench/bare_app.py,
+a bare FastAPI JSON endpoint returning a fixed page of 20 hits, and bench/search_floor_app.py,
+the raw floor: the same search as one SQL statement on a plain asyncpg pool, serialised
+with orjson (tests/bench/test_search_floor.py checks it answers what the service does).
+Scenarios: text, filter (Land and field of action), distance, page2 (the text searches'
+second pages, through the cursor), and the embedded default: SQLite with the demo data.
+Each prints `FIGURE search.<scenario>.postgres.ratio_to_floor|ratio_to_bare|
+floor_ratio_to_bare <v> x`, and `FIGURE search.demo.sqlite.ratio_to_bare <v> x`.
 
 Load comes from `wrk` (C, one thread, a fixed number of connections, query strings
 rotated by a Lua script); each scenario is warmed up, then measured for a fixed time,
@@ -50,6 +56,7 @@ import httpx
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from bench.search_floor_app import DATABASE_URL as FLOOR_DATABASE_URL
 from lobu.directory.models import Alliance, AlliancePartner, AllianceTopic
 from lobu.directory.records import new_alliance, replace_children
 from lobu.directory.schemas import AllianceCreate
@@ -293,10 +300,12 @@ async def load(database_url: str, alliances: list[Generated]) -> float:
         for first in range(0, len(alliances), 1000):
             async with transaction(sessions) as session:
                 part = alliances[first : first + 1000]
-                session.add_all([new_alliance(one.id, one.slug, one.request) for one in part])
+                records = [one.request.model_dump(mode="json") | {"slug": one.slug} for one in part]
+                pairs = list(zip(part, records, strict=True))
+                session.add_all([new_alliance(one.id, record) for one, record in pairs])
                 await session.flush()
-                for one in part:
-                    replace_children(session, one.id, one.request.model_dump(mode="json"))
+                for one, record in pairs:
+                    replace_children(session, one.id, record)
         async with engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             # What autovacuum does soon after a bulk load: statistics for the planner, and
@@ -413,6 +422,31 @@ def scenarios(words: list[str], places: list[Place], seed: int) -> dict[str, lis
             for place in rng.sample(places, 24)
         ],
     }
+
+
+def demo_scenario(base_url: str) -> list[str]:
+    """Paths on the demo data: the first page, each Land, and the towns of the first hits."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        first = client.get("/alliances", params={"limit": 16}).raise_for_status().json()
+    towns = sorted({hit["city"] for hit in first["items"]})[:8]
+    return [
+        f"/alliances?limit={PAGE_SIZE}",
+        *(f"/alliances?{urlencode({'state': state, 'limit': PAGE_SIZE})}" for state in STATES),
+        *(f"/alliances?{urlencode({'q': town, 'limit': PAGE_SIZE})}" for town in towns),
+    ]
+
+
+def second_pages(base_url: str, paths: list[str]) -> list[str]:
+    """The paths of the second pages of `paths` (through each first page's cursor)."""
+    found = []
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        for path in paths:
+            cursor = client.get(path).raise_for_status().json()["next_cursor"]
+            if cursor:
+                found.append(f"{path}&{urlencode({'cursor': cursor})}")
+    if not found:
+        raise RuntimeError("no text search has a second page; the page2 scenario needs one")
+    return found
 
 
 def check(base_url: str, paths: list[str]) -> tuple[list[int], int]:
@@ -577,11 +611,38 @@ def run(args: argparse.Namespace) -> None:
                 )
             )
         )  # fmt: skip
+        floor = stack.enter_context(
+            started(
+                ServiceProcess(
+                    app="bench.search_floor_app:create_app", port=free_port(),
+                    env={"PYTHONPATH": pythonpath, FLOOR_DATABASE_URL: database_url},
+                    log_file=folder / "floor.log",
+                )
+            )
+        )  # fmt: skip
+        # The embedded default: SQLite with the shipped demo alliances (loaded on start).
+        demo = stack.enter_context(
+            started(
+                ServiceProcess(
+                    app="lobu.directory.main:create_app", port=free_port(),
+                    env={
+                        "LOBU_DIRECTORY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/demo.db",
+                        "LOBU_DIRECTORY_DEMO_DATA": "true",
+                        "LOBU_DIRECTORY_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+                        "LOBU_DIRECTORY_LOG_JSON": "false",
+                        "LOBU_DIRECTORY_LOG_LEVEL": "WARNING",
+                        "PYTHONPATH": pythonpath,
+                    },
+                    log_file=folder / "demo.log",
+                )
+            )
+        )  # fmt: skip
         # The service has migrated its database on start-up; now fill it.
         alliances = generate(args.alliances, places, args.seed)
         load_seconds = asyncio.run(load(database_url, alliances))
         words = asyncio.run(text_words(database_url, candidate_words(alliances), args.seed))
         paths = scenarios(words, places, args.seed)
+        paths["page2"] = second_pages(directory.url, paths["text"])
         facts = asyncio.run(database_facts(database_url, words))
         _, bare_size = check(bare.url, ["/alliances"])
         print(
@@ -606,32 +667,54 @@ def run(args: argparse.Namespace) -> None:
             (b"postgres: ", f" {database} ".encode()),
         ]
         bare_processes = [(b"uvicorn", b"bench.bare_app", f"\0{bare.port}\0".encode())]
+        floor_processes = [
+            (b"uvicorn", b"bench.search_floor_app", f"\0{floor.port}\0".encode()),
+            (b"postgres: ", f" {database} ".encode()),
+        ]
         print(
-            f"\n{'':26s} {'directory search':^37s}   {'bare FastAPI':^29s}\n"
+            f"\n{'':26s} {'directory search':^37s}   {'raw floor':^29s}   {'bare':^14s}\n"
             f"{'scenario':9s} {'matches':>9s} {'bytes':>6s}  {'req/s':>6s} {'p50':>7s} {'p99':>8s}"
-            f" {'CPU/req':>13s}   {'req/s':>6s} {'p50':>6s} {'p99':>7s} {'CPU/req':>7s}  ratio"
+            f" {'CPU/req':>13s}   {'req/s':>6s} {'p50':>6s} {'p99':>7s} {'CPU/req':>13s}"
+            f"   {'req/s':>6s}  to floor  to bare  floor/bare"
         )
+        figures: list[tuple[str, float]] = []
         for name, scenario_paths in paths.items():
             totals, size = check(directory.url, scenario_paths)
-            for url, rotate in ((bare.url, ["/alliances"]), (directory.url, scenario_paths)):
+            rotations = (
+                (bare.url, ["/alliances"]), (floor.url, scenario_paths),
+                (directory.url, scenario_paths),
+            )  # fmt: skip
+            for url, rotate in rotations:
                 wrk(url, rotate, seconds=args.warmup, connections=args.connections, folder=folder)
             base = wrk(
                 bare.url, ["/alliances"], seconds=args.seconds, connections=args.connections,
                 folder=folder, watch=bare_processes,
             )  # fmt: skip
+            raw = wrk(
+                floor.url, scenario_paths, seconds=args.seconds, connections=args.connections,
+                folder=folder, watch=floor_processes,
+            )  # fmt: skip
             app = wrk(
                 directory.url, scenario_paths, seconds=args.seconds,
                 connections=args.connections, folder=folder, watch=directory_processes,
             )  # fmt: skip
-            errors = app.errors + base.errors
-            cpu = f"{app.cpu_ms[0]:.1f}+{app.cpu_ms[1]:.1f} ms"
+            errors = app.errors + base.errors + raw.errors
+            to_floor, to_bare = app.per_second / raw.per_second, app.per_second / base.per_second
+            floor_to_bare = raw.per_second / base.per_second
             print(
                 f"{name:9s} {statistics.median(totals) / len(alliances):9.1%} {size:6,d}  "
-                f"{app.per_second:6,.0f} {app.p50_ms:5.1f}ms {app.p99_ms:6.1f}ms {cpu:>13s}   "
-                f"{base.per_second:6,.0f} {base.p50_ms:4.1f}ms {base.p99_ms:5.1f}ms "
-                f"{base.cpu_ms[0]:4.2f} ms  {app.per_second / base.per_second:5.3f}"
+                f"{app.per_second:6,.0f} {app.p50_ms:5.1f}ms {app.p99_ms:6.1f}ms "
+                f"{app.cpu_ms[0]:.1f}+{app.cpu_ms[1]:.1f} ms".ljust(64)
+                + f"   {raw.per_second:6,.0f} {raw.p50_ms:4.1f}ms {raw.p99_ms:5.1f}ms "
+                f"{raw.cpu_ms[0]:.1f}+{raw.cpu_ms[1]:.1f} ms   {base.per_second:6,.0f}"
+                f"  {to_floor:8.3f} {to_bare:8.3f} {floor_to_bare:10.3f}"
                 + (f"  ({errors} failed requests)" if errors else "")
             )  # fmt: skip
+            figures += [
+                (f"search.{name}.postgres.ratio_to_floor", to_floor),
+                (f"search.{name}.postgres.ratio_to_bare", to_bare),
+                (f"search.{name}.postgres.floor_ratio_to_bare", floor_to_bare),
+            ]
         print(
             f"\nmatches: median share of the {len(alliances):,} alliances per query; bytes: mean "
             "response size; CPU/req: CPU time per request of the app process (+ its PostgreSQL "
@@ -639,6 +722,25 @@ def run(args: argparse.Namespace) -> None:
             f"measured right before each scenario. Load average after the runs: "
             f"{os.getloadavg()[0]:.1f}."
         )
+        demo_paths = demo_scenario(demo.url)
+        demo_processes = [(b"uvicorn", b"lobu.directory.main", f"\0{demo.port}\0".encode())]
+        totals, size = check(demo.url, demo_paths)
+        for url, rotate in ((bare.url, ["/alliances"]), (demo.url, demo_paths)):
+            wrk(url, rotate, seconds=args.warmup, connections=args.connections, folder=folder)
+        base = wrk(bare.url, ["/alliances"], seconds=args.seconds,
+                   connections=args.connections, folder=folder, watch=bare_processes)  # fmt: skip
+        app = wrk(demo.url, demo_paths, seconds=args.seconds, connections=args.connections,
+                  folder=folder, watch=demo_processes)  # fmt: skip
+        print(
+            f"\ndemo on SQLite ({len(demo_paths)} paths: browse, every Land, town names; median "
+            f"{statistics.median(totals):.0f} matches, {size:,} bytes): "
+            f"{app.per_second:,.0f} req/s, "
+            f"p50 {app.p50_ms:.1f} ms, p99 {app.p99_ms:.1f} ms, CPU {app.cpu_ms[0]:.1f} ms/req; "
+            f"bare {base.per_second:,.0f} req/s; ratio {app.per_second / base.per_second:.3f}"
+        )
+        figures.append(("search.demo.sqlite.ratio_to_bare", app.per_second / base.per_second))
+        for figure, value in figures:
+            print(f"FIGURE {figure} {value:.3f} x")
 
 
 def main() -> None:

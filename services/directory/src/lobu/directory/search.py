@@ -17,14 +17,21 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql.elements import Label
 from sqlmodel import col
 
 from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
 from lobu.directory.records import views_of
 from lobu.directory.schemas import AllianceFacets, AllianceHit, AlliancePage, AlliancePrivate
+from lobu.directory.search_statement import (
+    FoundPage,
+    decode,
+    key_columns,
+    matches_of,
+    statement_for,
+)
 from lobu.shared.geo import bounding_box
 from lobu.shared.pagination import decode_cursor, encode_cursor
 from lobu.shared.text_search import query_tokens
@@ -63,28 +70,50 @@ class AllianceSearch:
 
     async def page(self, query: AllianceQuery, *, cursor: str | None, limit: int) -> AlliancePage:
         """One page of hits, the cursor of the next page, the total and the facets."""
-        conditions = self._conditions(query)
+        found, next_cursor = await self._found(query, cursor=cursor, limit=limit)
+        facets = AllianceFacets.model_construct(state=found.states, topic=found.topics)
+        return AlliancePage.model_construct(
+            items=[AllianceHit.model_construct(**hit) for hit in found.hits],
+            next_cursor=next_cursor,
+            total=sum(found.states.values()),
+            facets=facets,
+        )
+
+    async def page_json(self, query: AllianceQuery, *, cursor: str | None, limit: int) -> bytes:
+        """The same page as AlliancePage's JSON, without building and validating models.
+
+        The values come straight from the database's typed columns; pydantic_core prints
+        them as AlliancePage would (a test compares the two).
+        """
+        found, next_cursor = await self._found(query, cursor=cursor, limit=limit)
+        return to_json(
+            {
+                "items": found.hits,
+                "next_cursor": next_cursor,
+                "total": sum(found.states.values()),
+                "facets": {"state": found.states, "topic": found.topics},
+            }
+        )
+
+    async def _found(
+        self, query: AllianceQuery, *, cursor: str | None, limit: int
+    ) -> tuple[FoundPage, str | None]:
         order = _order_of(query)
-        statement = select(Alliance, *order.keys).where(*conditions)
-        if cursor:
-            statement = statement.where(_after(order, decode_cursor(cursor, types=order.types)))
-        statement = statement.order_by(*order.keys).limit(limit + 1)
+        matches = matches_of(self._conditions(query), order.keys, postgresql=self._postgresql)
+        keys = key_columns(matches, len(order.keys))
+        after = _after(keys, decode_cursor(cursor, types=order.types)) if cursor else None
+        statement = statement_for(matches, after, limit, postgresql=self._postgresql)
         async with self._sessions() as session:
             rows = (await session.execute(statement)).all()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            views = await views_of(session, [row[0] for row in rows])
-            facets, total = await self._facets(session, conditions)
+        found = decode(rows, len(order.keys))
+        more = len(found.hits) > limit
+        hits, hit_keys = found.hits[:limit], found.keys[:limit]
         near = query.near is not None
-        hits = [
-            AllianceHit.model_validate(
-                view.model_dump(exclude={"contacts"})
-                | {"distance_km": round(row[1], 3) if near else None}
-            )
-            for view, row in zip(views, rows, strict=True)
-        ]
-        next_cursor = encode_cursor(list(rows[-1][1:])) if more and rows else None
-        return AlliancePage(items=hits, next_cursor=next_cursor, total=total, facets=facets)
+        for hit, key in zip(hits, hit_keys, strict=True):
+            hit["distance_km"] = round(key[0], 3) if near else None
+        next_cursor = encode_cursor(hit_keys[-1]) if more and hits else None
+        return FoundPage(hits, hit_keys, dict(sorted(found.states.items())),
+                         dict(sorted(found.topics.items()))), next_cursor  # fmt: skip
 
     async def every(
         self, query: AllianceQuery, *, chunk: int = 500
@@ -150,26 +179,6 @@ class AllianceSearch:
             return col(Alliance.id).in_(select(matches.c.id))
         return and_(*(col(Alliance.search_text).contains(token) for token in tokens))
 
-    async def _facets(
-        self, session: AsyncSession, conditions: list[ColumnElement[bool]]
-    ) -> tuple[AllianceFacets, int]:
-        matching = select(col(Alliance.id)).where(*conditions)
-        by_state = await session.execute(
-            select(col(Alliance.state), func.count())
-            .where(*conditions)
-            .group_by(col(Alliance.state))
-        )
-        by_topic = await session.execute(
-            select(col(AllianceTopic.topic), func.count())
-            .where(col(AllianceTopic.alliance_id).in_(matching))
-            .group_by(col(AllianceTopic.topic))
-        )
-        states = {state: count for state, count in by_state}
-        facets = AllianceFacets(
-            state=dict(sorted(states.items())), topic=dict(sorted((t, c) for t, c in by_topic))
-        )
-        return facets, sum(states.values())
-
 
 @dataclass(frozen=True)
 class _Order:
@@ -214,9 +223,8 @@ def _has(table: Any, column: Any, value: str) -> ColumnElement[bool]:
     return col(Alliance.id).in_(select(table.alliance_id).where(column == value))
 
 
-def _after(order: _Order, last: list[Any]) -> ColumnElement[bool]:
-    """Rows after `last` in `order`: (k1 > v1) or (k1 = v1 and ((k2 > v2) or ...))."""
-    keys = [key.element if isinstance(key, Label) else key for key in order.keys]
+def _after(keys: list[Any], last: list[Any]) -> ColumnElement[bool]:
+    """Rows after `last` in `keys`: (k1 > v1) or (k1 = v1 and ((k2 > v2) or ...))."""
     condition: ColumnElement[bool] = keys[-1] > last[-1]
     for key, value in zip(reversed(keys[:-1]), reversed(last[:-1]), strict=True):
         condition = or_(key > value, and_(key == value, condition))
