@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PACKAGES := -e shared -e services/directory -e services/notifications -e services/surveys -e services/events -e ".[dev]"
 PYPROJECTS := pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 
-.PHONY: help install run observe test test-fast lint format bench constraints schemas kafka-start kafka-stop clean
+.PHONY: help install run observe test test-fast faults lint format bench constraints schemas kafka-start kafka-stop clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,11 @@ test: install  ## The whole suite with linters; starts Kafka and PostgreSQL itse
 
 test-fast: install  ## Unit and contract tests only (no Kafka, no PostgreSQL)
 	$(BIN)/python -m pytest -m "unit or contract"
+
+faults: install  ## The fault tests on a local three-broker cluster (marker faults; make test leaves them out)
+	scripts/ensure-postgres.sh
+	deploy/local/kafka.sh fetch
+	$(BIN)/python -m pytest -m faults -s
 
 lint: install  ## ruff (lint and format check) and mypy --strict on every package
 	$(BIN)/ruff check .

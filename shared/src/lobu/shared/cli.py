@@ -15,6 +15,7 @@ from typing import Any
 
 from lobu.shared.auth import ISSUER, Role, create_token
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
+from lobu.shared.topic_declarations import add_topics_command
 
 MAX_TOKEN_HOURS = 24 * 366
 
@@ -284,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(run=run)
 
     _add_outbox_commands(commands)
+    add_topics_command(commands)  # lobu topics apply|show (lobu.shared.topic_declarations)
 
     schemas = commands.add_parser("schemas", help="export the JSON Schemas of all event contracts")
     schemas.add_argument("folder", nargs="?", default="shared/schemas")
