@@ -20,9 +20,9 @@ router = APIRouter(include_in_schema=False)
 
 RATE_MESSAGES = {
     "client": "Von Ihrem Anschluss kamen in der letzten Zeit schon mehrere Nachrichten. "
-    "Bitte versuchen Sie es in einer Stunde noch einmal.",
+    "Bitte versuchen Sie es später noch einmal.",
     "alliance": "Dieses Bündnis hat in der letzten Zeit sehr viele Nachrichten bekommen. "
-    "Bitte versuchen Sie es in einer Stunde noch einmal.",
+    "Bitte versuchen Sie es später noch einmal.",
 }
 
 
