@@ -29,6 +29,7 @@ from lobu.shared.migrations import upgrade_database
 from lobu.shared.relay import OutboxRelay
 from lobu.shared.safe_errors import describe_error
 from lobu.shared.settings import ServiceSettings
+from lobu.shared.tracing import configure_tracing
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class ServiceRuntime:
     def create(cls, settings: ServiceSettings, *, service: str, migrations: str) -> ServiceRuntime:
         """Build (but do not start) the runtime of `service`."""
         metrics = ServiceMetrics(service=service)
+        configure_tracing(service, settings.tracing_otlp_endpoint)
         engine = create_engine(settings.database_url)
         metrics.watch_pool(engine.pool)
         sessions = create_session_factory(engine)

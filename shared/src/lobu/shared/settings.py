@@ -60,6 +60,11 @@ class ServiceSettings(BaseSettings):
     outbox_max_attempts: int = Field(default=10, ge=1)  # refusals before a row is parked
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    tracing_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL (http://collector:4318/v1/traces); spans are "
+        "exported only when this or OTEL_EXPORTER_OTLP_ENDPOINT is set",
+    )
     consumer_lag_seconds: float = Field(default=10.0, gt=0)  # lobu_consumer_lag_records refresh
 
     @model_validator(mode="after")
