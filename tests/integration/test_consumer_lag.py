@@ -1,11 +1,14 @@
 """Consumer lag on the real broker: it rises while the group is stopped and falls to zero.
 
 `lobu_consumer_lag_records{group,topic,partition}` is read from the broker (end offset
-minus committed offset), so it is true also while no member of the group runs.
+minus committed offset), so it is true also while no member of the group runs; and
+`lobu consumer lag` prints the same numbers (a table and JSON).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +17,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from lobu.shared.cli import main
 from lobu.shared.consumer import ReliableConsumer
 from lobu.shared.consumer_lag import LagMonitor, read_lag
 from lobu.shared.database import create_engine, create_session_factory
@@ -59,7 +63,7 @@ def lag_of(metrics: ServiceMetrics, group: str, topic: str) -> float:
 
 @run
 async def test_lag_rises_while_the_group_is_stopped_and_falls_to_zero_when_it_runs(
-    kafka: KafkaServer, engine: AsyncEngine
+    kafka: KafkaServer, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     topic = f"test.lag-{uuid.uuid4().hex[:8]}"
     group = f"lag-{uuid.uuid4().hex[:8]}"
@@ -94,6 +98,17 @@ async def test_lag_rises_while_the_group_is_stopped_and_falls_to_zero_when_it_ru
             await publish(topic, to_kafka_record(envelope(EVENT_TYPE, subject=f"t-{number}")))
         await monitor.refresh()
         assert lag_of(metrics, group, topic) == 3
+
+        capsys.readouterr()
+        command = ["consumer", "lag", group, topic, "--bootstrap", kafka.bootstrap_servers]
+        assert await asyncio.to_thread(main, [*command, "--json"]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert sum(row["lag"] for row in printed) == 3
+        assert {row["partition"] for row in printed} == {0, 1, 2}
+        assert await asyncio.to_thread(main, command) == 0
+        table = capsys.readouterr().out.splitlines()
+        assert table[0].split() == ["GROUP", "TOPIC", "PARTITION", "END", "COMMITTED", "LAG"]
+        assert table[-1].split()[-1] == "3"  # the total
 
         async with running_consumer(kafka.bootstrap_servers, consumer, [topic]):
             await eventually(lag_now, timeout=60, what="the lag to fall to zero again")

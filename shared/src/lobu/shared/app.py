@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -20,8 +21,27 @@ from lobu.shared.observability import install_request_observability
 from lobu.shared.openapi import document_problem_responses
 from lobu.shared.routing import check_guarded
 from lobu.shared.runtime import ServiceRuntime
+from lobu.shared.tracing import provider as tracing_provider
 
 Hook = Callable[[], Awaitable[None]]
+
+# FastAPI's own OpenTelemetry instrumentation makes the server span of each request
+# (named by the route template, continuing a `traceparent` the client sends), current
+# while the route runs, so the outbox rows it writes keep its trace (tracing.py).
+# Metrics stay Prometheus's; exceptions are not sent as OpenTelemetry logs (their
+# messages may hold the values they failed on); probes and scrapes make no trace.
+_UNTRACED_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
+
+
+def _telemetry() -> TelemetryConfig:
+    # After the runtime configured the provider with the service's name.
+    return {
+        "tracer_provider": tracing_provider(),
+        "metrics": False,
+        "logs": False,
+        "auto_configure": False,
+        "exclude": lambda scope: scope.get("path") in _UNTRACED_PATHS,
+    }
 
 
 def _operations_router(runtime: ServiceRuntime, asyncapi: AsyncAPI) -> APIRouter:
@@ -92,7 +112,13 @@ def create_service_app(
                 await hook()
             await runtime.stop()
 
-    app = docs_app(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = docs_app(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        telemetry=_telemetry(),
+    )
     app.state.runtime = runtime
     app.state.token_verifier = runtime.token_verifier
     install_problem_handlers(app)

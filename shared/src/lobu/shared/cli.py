@@ -1,5 +1,5 @@
-"""The `lobu` command line: development tokens, the mail sink, dead letters, parked outbox
-rows, contract schemas."""
+"""The `lobu` command line: development tokens, the mail sink, dead letters, the outbox
+(status, parked rows), consumer lag, contract schemas."""
 
 from __future__ import annotations
 
@@ -190,9 +190,147 @@ def _outbox_retry(args: argparse.Namespace) -> int:
     return asyncio.run(_with_outbox_sessions(args, release))
 
 
+SERVICES = ("directory", "surveys", "events", "notifications")
+
+
+def _outbox_status(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from lobu.shared.operations import outbox_status, table
+    from lobu.shared.safe_errors import describe_error
+
+    absent = {}  # SQLite files that are not there: reading would create an empty one
+    for service in args.services or SERVICES:
+        url = make_url(_outbox_database_url(argparse.Namespace(service=service, **vars(args))))
+        database = url.database or ""
+        on_file = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+        if on_file and not Path(database).exists():
+            absent[service] = database
+
+    async def read_all() -> list[dict[str, Any]]:
+        found = []
+        for service in args.services or SERVICES:
+            one = argparse.Namespace(service=service, database_url=args.database_url)
+            report: dict[str, Any] = {"service": service}
+
+            async def read(sessions: Any, into: dict[str, Any] = report) -> int:
+                status = await outbox_status(sessions)
+                into.update(
+                    unpublished=status.unpublished, parked=status.parked,
+                    oldest_age_seconds=status.oldest_age_seconds, published=status.published,
+                )  # fmt: skip
+                return 0
+
+            if service in absent:
+                report["error"] = f"no database at {absent[service]}"
+                found.append(report)
+                continue
+            try:
+                await _with_outbox_sessions(one, read)
+            except Exception as error:  # a database that is not there (yet), or away
+                report["error"] = describe_error(error)
+            found.append(report)
+        return found
+
+    reports = asyncio.run(read_all())
+    if args.json:
+        print(json.dumps(reports, ensure_ascii=False))
+    else:
+        rows = [
+            [
+                r["service"], r.get("unpublished", "-"), r.get("parked", "-"),
+                "-" if r.get("oldest_age_seconds") is None else round(r["oldest_age_seconds"], 1),
+                r.get("published", "-"), r.get("error", ""),
+            ]
+            for r in reports
+        ]  # fmt: skip
+        print(table(["SERVICE", "UNPUBLISHED", "PARKED", "OLDEST_S", "PUBLISHED", "ERROR"], rows))
+    return EXIT_UNAVAILABLE if all("error" in r for r in reports) else 0
+
+
+def _consumer_lag(args: argparse.Namespace) -> int:
+    from aiokafka.errors import KafkaError
+
+    from lobu.shared.consumer_lag import groups_and_topics, read_lag
+    from lobu.shared.operations import table
+
+    async def read() -> list[Any]:
+        wanted = {args.group: list(args.topics)} if args.group and args.topics else None
+        groups = wanted or await groups_and_topics(args.bootstrap, args.group)
+        found = []
+        for group, topics in groups.items():
+            if topics:
+                found += await read_lag(args.bootstrap, group, topics)
+        return found
+
+    try:
+        lags = asyncio.run(read())
+    except (KafkaError, OSError) as error:
+        return _kafka_unreachable("consumer lag", args.bootstrap, error)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"group": lag.group, "topic": lag.topic, "partition": lag.partition,
+                     "end_offset": lag.end_offset, "committed": lag.committed, "lag": lag.lag}
+                    for lag in lags
+                ]
+            )
+        )  # fmt: skip
+        return 0
+    rows: list[list[object]] = [
+        [lag.group, lag.topic, lag.partition, lag.end_offset,
+         "-" if lag.committed is None else lag.committed, lag.lag]
+        for lag in lags
+    ]  # fmt: skip
+    rows.append(["total", "", "", "", "", sum(lag.lag for lag in lags)])
+    print(table(["GROUP", "TOPIC", "PARTITION", "END", "COMMITTED", "LAG"], rows))
+    return 0
+
+
+def _add_consumer_commands(commands: Any) -> None:
+    consumer = commands.add_parser("consumer", help="consumer groups: lag")
+    consumer_commands = consumer.add_subparsers(dest="consumer_command", required=True)
+    lag = consumer_commands.add_parser(
+        "lag",
+        help="records each group has not committed yet, per partition",
+        description="End offset minus committed offset per partition, read from the broker "
+        "(the numbers of lobu_consumer_lag_records). Without GROUP: every group; without "
+        "TOPIC: the topics the group has committed offsets on. Exit status: 0 done, "
+        f"{EXIT_UNAVAILABLE} Kafka not reachable.",
+        epilog="example: lobu consumer lag notifications directory.alliance --json",
+    )
+    lag.add_argument("group", nargs="?", help="the consumer group, e.g. notifications")
+    lag.add_argument("topics", nargs="*", help="its topics (default: those it has offsets on)")
+    lag.add_argument(
+        "--bootstrap",
+        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        help="HOST:PORT of Kafka (default: KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092)",
+    )
+    lag.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    lag.set_defaults(run=_consumer_lag)
+
+
 def _add_outbox_commands(commands: Any) -> None:
-    outbox = commands.add_parser("outbox", help="see and release parked outbox events")
+    outbox = commands.add_parser("outbox", help="the outbox: status, parked events")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    status = outbox_commands.add_parser(
+        "status",
+        help="waiting, parked and published events, and the oldest waiting one, per service",
+        description="Reads each service's outbox table. Exit status: 0 done, "
+        f"{EXIT_UNAVAILABLE} no database answered.",
+    )
+    status.add_argument(
+        "--service", dest="services", action="append", choices=SERVICES,
+        help="whose outbox (repeatable; default: all four)",
+    )  # fmt: skip
+    status.add_argument(
+        "--database-url",
+        help="with one --service: its database (default LOBU_<SERVICE>_DATABASE_URL, "
+        "else var/<service>.db)",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    status.set_defaults(run=_outbox_status)
     parked = outbox_commands.add_parser("parked", help="print the parked events (JSON lines)")
     retry = outbox_commands.add_parser("retry", help="release parked events for the relay")
     retry.add_argument("event_ids", nargs="*", help="the events to release")
@@ -218,7 +356,9 @@ EXAMPLES = """examples:
   lobu mailsink --port 1025                 catch mail as .eml files in var/mail/
   lobu dlq show directory.alliance.dlq      what was dead-lettered, and why
   lobu dlq replay directory.alliance.dlq    put the letters back after a fix
+  lobu outbox status                        each service's outbox: waiting, parked, oldest
   lobu outbox parked --service directory    events Kafka refused, kept back
+  lobu consumer lag notifications           records the group has not committed yet
   lobu schemas                              write the contracts' JSON Schemas
 
 exit status: 0 done, 1 something refused, 2 wrong arguments, 3 Kafka not reachable
@@ -230,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lobu",
         description="lobu development and operations: tokens, the mail sink, dead letters, "
-        "parked outbox events, event schemas. `lobu COMMAND --help` tells more.",
+        "the outbox, consumer lag, event schemas. `lobu COMMAND --help` tells more.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -286,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_outbox_commands(commands)
     add_topics_command(commands)  # lobu topics apply|show (lobu.shared.topic_declarations)
+    _add_consumer_commands(commands)
 
     schemas = commands.add_parser("schemas", help="export the JSON Schemas of all event contracts")
     schemas.add_argument("folder", nargs="?", default="shared/schemas")

@@ -29,6 +29,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,6 +43,7 @@ from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.relay import PublishRecord
 from lobu.shared.safe_errors import describe_error, redacted_exc_info
 from lobu.shared.topics import dead_letter_topic
+from lobu.shared.tracing import context_of, tracer
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +134,25 @@ class ReliableConsumer:
             return Outcome.IGNORED, envelope.type
         correlation_token = correlation_id_var.set(envelope.correlation_id)
         event_token = event_id_var.set(envelope.id)
+        span = tracer().start_as_current_span(
+            f"process {record.topic}",
+            context=context_of(envelope.traceparent),  # the trace of the write that caused it
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": record.topic,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+                "messaging.consumer.group.name": self.name,
+                "messaging.message.id": envelope.id,
+                "cloudevents.event_type": envelope.type,
+            },
+        )
         try:
-            outcome = await self._apply_with_retries(record, envelope, handler)
+            with span as current:
+                outcome = await self._apply_with_retries(record, envelope, handler)
+                current.set_attribute("lobu.outcome", outcome.value)
             # The line that ties the event (and its correlation id) to what became of it.
             logger.info("%s %s from %s", outcome.value, envelope.type, record.topic)
             return outcome, envelope.type

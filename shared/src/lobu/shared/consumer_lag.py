@@ -98,8 +98,31 @@ async def read_lag(
     return result
 
 
+async def groups_and_topics(
+    bootstrap_servers: str, group: str | None = None, *, timeout_ms: int = 10_000
+) -> dict[str, list[str]]:
+    """The consumer groups (or `group` alone) and the topics each has committed offsets on."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=timeout_ms)
+    await admin.start()
+    try:
+        if group is not None:
+            names = [group]
+        else:
+            names = sorted(str(found[0]) for found in await admin.list_consumer_groups())
+        found: dict[str, list[str]] = {}
+        for name in names:
+            offsets = await _committed_offsets(admin, name, None)
+            found[name] = sorted({tp.topic for tp in offsets})
+        return found
+    finally:
+        await admin.close()
+
+
 async def _committed_offsets(
-    admin: AIOKafkaAdminClient, group: str, partitions: list[TopicPartition], tries: int = 20
+    admin: AIOKafkaAdminClient,
+    group: str,
+    partitions: list[TopicPartition] | None,
+    tries: int = 20,
 ) -> dict[TopicPartition, OffsetAndMetadata]:
     # A young broker has no group coordinator until __consumer_offsets exists: retriable.
     for attempt in range(tries):

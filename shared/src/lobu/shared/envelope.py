@@ -3,7 +3,8 @@
 Attributes travel as `ce_*` headers, the JSON data as the record value, and the
 record key is the entity id (the `partitionkey` extension), so all facts about one
 entity stay in order in one partition. The correlation id rides along as the
-`correlationid` extension.
+`correlationid` extension, the W3C trace context as the distributed-tracing extension
+`traceparent` (`ce_traceparent`; see tracing.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Envelope:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str | None = None
+    traceparent: str | None = None  # W3C trace context of the write that caused it
 
     @property
     def key(self) -> str:
@@ -68,6 +70,8 @@ def to_kafka_record(envelope: Envelope) -> KafkaRecord:
     }
     if envelope.correlation_id:
         attributes["correlationid"] = envelope.correlation_id
+    if envelope.traceparent:
+        attributes["traceparent"] = envelope.traceparent
     message = ce_kafka.to_binary_event(CloudEvent(attributes=attributes, data=dict(envelope.data)))
     key = message.key.encode() if isinstance(message.key, str) else message.key
     return KafkaRecord(headers=dict(message.headers), key=key, value=message.value)
@@ -108,6 +112,7 @@ def from_kafka_record(
     subject = event.get_subject() or (key.decode(errors="replace") if key else "")
     time = event.get_time() or datetime.now(UTC)
     correlation = event.get_extension("correlationid")
+    traceparent = event.get_extension("traceparent")
     return Envelope(
         type=event.get_type(),
         source=event.get_source(),
@@ -116,4 +121,5 @@ def from_kafka_record(
         id=event.get_id(),
         time=time,
         correlation_id=str(correlation) if correlation else None,
+        traceparent=str(traceparent) if traceparent else None,
     )

@@ -59,6 +59,18 @@ def add_outbox_parking_v2() -> None:
         batch.create_index("ix_outbox_parked", ["parked_at"])
 
 
+def add_outbox_traceparent_v3() -> None:
+    """Version 3 of the outbox: `traceparent`, the W3C trace context of the writing request."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("traceparent", sa.String(55), nullable=True))
+
+
+def drop_outbox_traceparent_v3() -> None:
+    """Undo `add_outbox_traceparent_v3`."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("traceparent")
+
+
 def drop_outbox_parking_v2() -> None:
     """Undo `add_outbox_parking_v2`."""
     with op.batch_alter_table("outbox") as batch:

@@ -18,6 +18,7 @@ from lobu.shared.contracts.base import ContractModel
 from lobu.shared.contracts.registry import EVENT_DEFINITIONS, definition_for
 from lobu.shared.envelope import Envelope
 from lobu.shared.logs import correlation_id_var
+from lobu.shared.tracing import TRACEPARENT_LENGTH, current_traceparent
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -50,6 +51,8 @@ class OutboxMessage(SQLModel, table=True):
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     correlation_id: str | None = Field(default=None, max_length=200)
+    # The trace of the transaction that wrote the row; published as ce_traceparent.
+    traceparent: str | None = Field(default=None, max_length=TRACEPARENT_LENGTH)
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -86,6 +89,7 @@ class OutboxMessage(SQLModel, table=True):
             id=self.event_id,
             time=as_utc(self.occurred_at),
             correlation_id=self.correlation_id,
+            traceparent=self.traceparent,
         )
 
 
@@ -113,6 +117,7 @@ def add_event(
         subject=subject,
         data=data.model_dump(mode="json"),
         correlation_id=correlation_id_var.get(),
+        traceparent=current_traceparent(),
     )
     message = OutboxMessage(
         event_id=envelope.id,
@@ -123,6 +128,7 @@ def add_event(
         data=dict(envelope.data),
         occurred_at=envelope.time,
         correlation_id=envelope.correlation_id,
+        traceparent=envelope.traceparent,
     )
     session.add(message)
     return message

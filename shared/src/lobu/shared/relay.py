@@ -33,8 +33,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import and_, func, not_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -44,6 +45,7 @@ from lobu.shared.envelope import KafkaRecord, to_kafka_record
 from lobu.shared.kafka import KafkaUnavailableError
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.outbox import OutboxMessage
+from lobu.shared.tracing import context_of, current_traceparent, tracer
 
 logger = logging.getLogger(__name__)
 
@@ -302,7 +304,7 @@ async def _publish_in_key_order(
     async def send_key(key_rows: list[OutboxMessage]) -> None:
         for index, row in enumerate(key_rows):
             try:
-                await publish(row.topic, to_kafka_record(row.to_envelope()))
+                await _publish_traced(row, publish)
             except Exception as error:
                 errors[id(row)] = error
                 for later in key_rows[index + 1 :]:
@@ -311,6 +313,31 @@ async def _publish_in_key_order(
 
     await asyncio.gather(*(send_key(key_rows) for key_rows in by_key.values()))
     return errors
+
+
+async def _publish_traced(row: OutboxMessage, publish: PublishRecord) -> None:
+    """Publish one row in a producer span of the trace that wrote it.
+
+    The record carries the row's traceparent; a row written outside any trace (demo
+    data, rows older than the column) gets the publish span's own, so every record
+    has one.
+    """
+    with tracer().start_as_current_span(
+        f"publish {row.topic}",
+        context=context_of(row.traceparent),
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": row.topic,
+            "messaging.message.id": row.event_id,
+            "cloudevents.event_type": row.event_type,
+        },
+    ):
+        envelope = row.to_envelope()
+        if envelope.traceparent is None:
+            envelope = replace(envelope, traceparent=current_traceparent())
+        await publish(row.topic, to_kafka_record(envelope))
 
 
 class WaitsBehindFailureError(Exception):

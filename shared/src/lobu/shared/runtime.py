@@ -33,6 +33,7 @@ from lobu.shared.retention import RetentionJob
 from lobu.shared.retention_rules import declare_shared_rules
 from lobu.shared.safe_errors import describe_error
 from lobu.shared.settings import ServiceSettings
+from lobu.shared.tracing import configure_tracing
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class ServiceRuntime:
     def create(cls, settings: ServiceSettings, *, service: str, migrations: str) -> ServiceRuntime:
         """Build (but do not start) the runtime of `service`."""
         metrics = ServiceMetrics(service=service)
+        configure_tracing(service, settings.tracing_otlp_endpoint)
         engine = create_engine(settings.database_url)
         metrics.watch_pool(engine.pool)
         sessions = create_session_factory(engine)

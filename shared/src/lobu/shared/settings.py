@@ -74,6 +74,11 @@ class ServiceSettings(BaseSettings):
     idempotency_key_retention: timedelta = Field(
         default=timedelta(days=1), description="How long an Idempotency-Key is remembered"
     )
+    tracing_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL (http://collector:4318/v1/traces); spans are "
+        "exported only when this or OTEL_EXPORTER_OTLP_ENDPOINT is set",
+    )
     consumer_lag_seconds: float = Field(default=10.0, gt=0)  # lobu_consumer_lag_records refresh
 
     @model_validator(mode="after")

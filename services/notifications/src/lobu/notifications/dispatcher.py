@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +38,7 @@ from lobu.notifications.preferences import DeliveryMode, mode_of
 from lobu.notifications.retention import PersonalDataRetention
 from lobu.notifications.routing import Category
 from lobu.shared import as_utc, utc_now
+from lobu.shared.tracing import context_of, tracer
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class _Claimed:
     id: int
     attempts: int
     mail: OutgoingMail
+    traceparent: str | None = None
 
 
 class DeliveryDispatcher:
@@ -197,6 +200,7 @@ class DeliveryDispatcher:
                             unsubscribe_url=delivery.unsubscribe_url,
                             reply_to=delivery.reply_to,
                         ),
+                        traceparent=delivery.traceparent,
                     )
                 )
         return claimed
@@ -210,7 +214,16 @@ class DeliveryDispatcher:
 
     async def _send(self, claimed: _Claimed) -> None:
         try:
-            await self._mailer.send(claimed.mail)
+            with tracer().start_as_current_span(
+                "send email",
+                context=context_of(claimed.traceparent),
+                kind=SpanKind.CLIENT,
+                attributes={
+                    "lobu.delivery.channel": "email",
+                    "lobu.delivery.attempt": claimed.attempts,
+                },
+            ):
+                await self._mailer.send(claimed.mail)
         except Exception as error:
             await self._record_failure(claimed, error)
             return

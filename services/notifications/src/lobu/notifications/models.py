@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from lobu.shared import utc_now
+from lobu.shared.tracing import TRACEPARENT_LENGTH, current_traceparent
 
 
 class AllianceReplica(SQLModel, table=True):
@@ -133,6 +134,12 @@ class Delivery(SQLModel, table=True):
     )
     sent_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    # The trace of the event that caused it (the consumer's span when it was written,
+    # by ORM and Core inserts alike); sending it is a span of that trace.
+    traceparent: str | None = Field(
+        default=None,
+        sa_column=Column(String(TRACEPARENT_LENGTH), nullable=True, default=current_traceparent),
     )
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +44,7 @@ from lobu.notifications.webhook_fanout import WEBHOOK
 from lobu.notifications.webhook_signing import signature_header
 from lobu.notifications.webhook_urls import Network, Resolver, check_url, resolve_host
 from lobu.shared import as_utc, utc_now
+from lobu.shared.tracing import context_of, tracer
 
 IDLE_CONNECTION_SECONDS = 2.0
 logger = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ class _Claimed:
     subscription_id: str
     url: str
     signing_secrets: tuple[str, ...]
+    traceparent: str | None = None
 
 
 class WebhookSender:
@@ -244,13 +247,24 @@ class WebhookSender:
                         subscription_id=subscription.id,
                         url=subscription.url,
                         signing_secrets=_signing_secrets(subscription, now),
+                        traceparent=delivery.traceparent,
                     )
                 )
         return claimed
 
     async def _deliver(self, claimed: _Claimed) -> None:
         try:
-            status = await self._post(claimed)
+            with tracer().start_as_current_span(
+                "send webhook",
+                context=context_of(claimed.traceparent),
+                kind=SpanKind.CLIENT,
+                attributes={
+                    "lobu.delivery.channel": WEBHOOK,
+                    "lobu.delivery.attempt": claimed.attempts,
+                },
+            ) as span:
+                status = await self._post(claimed)
+                span.set_attribute("http.response.status_code", status)
         except WebhookUrlRefusedError:
             await self._record_failure(claimed, "refused by the SSRF guard")
             return
