@@ -69,6 +69,12 @@ from tests.support.postgres_server import postgres_server
 from tests.support.service_process import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
+# The service refuses to start without a JWT secret; searching needs none, so the
+# development one (deploy/local/run.env) is enough here.
+DEVELOPMENT_AUTH = {
+    "LOBU_DIRECTORY_ENVIRONMENT": "development",
+    "LOBU_DIRECTORY_JWT_SECRET": "lobu-development-secret-do-not-use-in-production",
+}
 PAGE_SIZE = 20
 
 
@@ -597,6 +603,7 @@ def run(args: argparse.Namespace) -> None:
                         "LOBU_DIRECTORY_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
                         "LOBU_DIRECTORY_LOG_JSON": "false",
                         "LOBU_DIRECTORY_LOG_LEVEL": "WARNING",
+                        **DEVELOPMENT_AUTH,
                         "PYTHONPATH": pythonpath,
                     },
                     log_file=folder / "directory.log",
@@ -631,6 +638,7 @@ def run(args: argparse.Namespace) -> None:
                         "LOBU_DIRECTORY_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
                         "LOBU_DIRECTORY_LOG_JSON": "false",
                         "LOBU_DIRECTORY_LOG_LEVEL": "WARNING",
+                        **DEVELOPMENT_AUTH,
                         "PYTHONPATH": pythonpath,
                     },
                     log_file=folder / "demo.log",

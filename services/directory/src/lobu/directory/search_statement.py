@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 from pydantic_core import from_json
 from sqlalchemy import (
@@ -81,7 +81,7 @@ def key_columns(matches: Any, count: int) -> list[Any]:
 
 def statement_for(
     matches: Any, after: ColumnElement[bool] | None, limit: int, *, postgresql: bool
-) -> CompoundSelect[Unpack[tuple[Any, ...]]]:
+) -> CompoundSelect[*tuple[Any, ...]]:
     """Hits (page order), then counts per Land and per field of action, as one UNION ALL."""
     keys = [column for name, column in matches.c.items() if name.startswith("k")]
     page = select(matches)
