@@ -69,6 +69,12 @@ from tests.support.postgres_server import postgres_server
 from tests.support.service_process import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
+# The service refuses to start without a JWT secret; searching needs none, so the
+# development one (deploy/local/run.env) is enough here.
+DEVELOPMENT_AUTH = {
+    "LOBU_DIRECTORY_ENVIRONMENT": "development",
+    "LOBU_DIRECTORY_JWT_SECRET": "lobu-development-secret-do-not-use-in-production",
+}
 PAGE_SIZE = 20
 
 
@@ -556,8 +562,12 @@ def ensure_wrk() -> None:
 
 @contextmanager
 def started(process: ServiceProcess) -> Iterator[ServiceProcess]:
-    """The process, running for the block."""
-    process.start()
+    """The process, running for the block.
+
+    Alive is enough (/healthz): the directory's /readyz waits for Kafka, which the
+    benchmark leaves out on purpose.
+    """
+    process.start(ready_path="/healthz")
     try:
         yield process
     finally:
@@ -597,6 +607,7 @@ def run(args: argparse.Namespace) -> None:
                         "LOBU_DIRECTORY_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
                         "LOBU_DIRECTORY_LOG_JSON": "false",
                         "LOBU_DIRECTORY_LOG_LEVEL": "WARNING",
+                        **DEVELOPMENT_AUTH,
                         "PYTHONPATH": pythonpath,
                     },
                     log_file=folder / "directory.log",
@@ -631,6 +642,7 @@ def run(args: argparse.Namespace) -> None:
                         "LOBU_DIRECTORY_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
                         "LOBU_DIRECTORY_LOG_JSON": "false",
                         "LOBU_DIRECTORY_LOG_LEVEL": "WARNING",
+                        **DEVELOPMENT_AUTH,
                         "PYTHONPATH": pythonpath,
                     },
                     log_file=folder / "demo.log",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -26,7 +26,10 @@ from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, Alli
 from lobu.directory.records import views_of
 from lobu.directory.schemas import AllianceFacets, AllianceHit, AlliancePage, AlliancePrivate
 from lobu.directory.search_statement import (
+    LIMIT,
+    PARAMETER_PREFIX,
     FoundPage,
+    StatementCache,
     decode,
     key_columns,
     matches_of,
@@ -67,6 +70,7 @@ class AllianceSearch:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, postgresql: bool) -> None:
         self._sessions = sessions
         self._postgresql = postgresql
+        self._statements = StatementCache()
 
     async def page(self, query: AllianceQuery, *, cursor: str | None, limit: int) -> AlliancePage:
         """One page of hits, the cursor of the next page, the total and the facets."""
@@ -99,12 +103,21 @@ class AllianceSearch:
         self, query: AllianceQuery, *, cursor: str | None, limit: int
     ) -> tuple[FoundPage, str | None]:
         order = _order_of(query)
-        matches = matches_of(self._conditions(query), order.keys, postgresql=self._postgresql)
-        keys = key_columns(matches, len(order.keys))
-        after = _after(keys, decode_cursor(cursor, types=order.types)) if cursor else None
-        statement = statement_for(matches, after, limit, postgresql=self._postgresql)
+        conditions = self._conditions(query)
+        last = decode_cursor(cursor, types=order.types) if cursor else None
+
+        def build() -> Any:
+            matches = matches_of(conditions, order.keys, postgresql=self._postgresql)
+            keys = key_columns(matches, len(order.keys))
+            after = _after(keys, last) if last is not None else None
+            return statement_for(matches, after, postgresql=self._postgresql)
+
+        parts = [*conditions, *order.keys]
+        if last is not None:
+            parts.append(_after(list(order.keys), last))  # its values, under the same names
+        statement, values = self._statements.get(parts, build)
         async with self._sessions() as session:
-            rows = (await session.execute(statement)).all()
+            rows = (await session.execute(statement, values | {LIMIT: limit + 1})).all()
         found = decode(rows, len(order.keys))
         more = len(found.hits) > limit
         hits, hit_keys = found.hits[:limit], found.keys[:limit]
@@ -139,25 +152,30 @@ class AllianceSearch:
         if query.text and (tokens := query_tokens(query.text)):
             conditions.append(self._text_match(tokens))
         if query.state:
-            conditions.append(col(Alliance.state) == query.state)
+            conditions.append(col(Alliance.state) == _value("state", query.state))
         if query.status:
-            conditions.append(col(Alliance.status) == query.status)
+            conditions.append(col(Alliance.status) == _value("status", query.status))
         elif not query.include_dissolved:
             conditions.append(col(Alliance.status) != "dissolved")
         if query.topic:
-            conditions.append(_has(AllianceTopic, AllianceTopic.topic, query.topic))
+            conditions.append(
+                _has(AllianceTopic, AllianceTopic.topic, _value("topic", query.topic))
+            )
         if query.partner_type:
-            conditions.append(_has(AlliancePartner, AlliancePartner.type, query.partner_type))
+            partner_type = _value("partner_type", query.partner_type)
+            conditions.append(_has(AlliancePartner, AlliancePartner.type, partner_type))
         if query.award:
-            conditions.append(_has(AllianceAward, AllianceAward.award, query.award))
+            conditions.append(
+                _has(AllianceAward, AllianceAward.award, _value("award", query.award))
+            )
         if query.near:
             south, north, west, east = bounding_box(
                 query.near.latitude, query.near.longitude, query.near.radius_km
             )
             conditions += [
-                col(Alliance.latitude).between(south, north),
-                col(Alliance.longitude).between(west, east),
-                _distance(query.near) <= query.near.radius_km,
+                col(Alliance.latitude).between(_value("south", south), _value("north", north)),
+                col(Alliance.longitude).between(_value("west", west), _value("east", east)),
+                _distance(query.near) <= _value("radius_km", query.near.radius_km),
             ]
         return conditions
 
@@ -172,12 +190,17 @@ class AllianceSearch:
             # for row after row (docs/performance.md).
             matches = (
                 select(col(Alliance.id))
-                .where(document.op("@@")(func.to_tsquery(german, words)))
+                .where(document.op("@@")(func.to_tsquery(german, _value("words", words))))
                 .cte("text_matches")
                 .prefix_with("MATERIALIZED")
             )
             return col(Alliance.id).in_(select(matches.c.id))
-        return and_(*(col(Alliance.search_text).contains(token) for token in tokens))
+        return and_(
+            *(
+                col(Alliance.search_text).contains(_value(f"token_{n}", token))
+                for n, token in enumerate(tokens)
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -195,11 +218,12 @@ def _order_of(query: AllianceQuery) -> _Order:
         return _Order((_distance(query.near), alliance_id), (float, str))
     tokens = query_tokens(query.text) if query.text else []
     if tokens:
-        return _Order((_tier(" ".join(tokens)), col(Alliance.name), alliance_id), (int, str, str))
+        term = _value("term", " ".join(tokens))
+        return _Order((_tier(term), col(Alliance.name), alliance_id), (int, str, str))
     return _Order((col(Alliance.name), alliance_id), (str, str))
 
 
-def _tier(term: str) -> Any:
+def _tier(term: Any) -> Any:
     """0: name or town is the term; 1: starts with it; 2: contains it; 3: a match elsewhere.
 
     `term` is normalised words ([a-z0-9] and single spaces), so it holds no LIKE wildcard.
@@ -213,19 +237,30 @@ def _tier(term: str) -> Any:
     ).label("relevance")
 
 
+# The search's values travel as named parameters ("q_…"), so that a page's statement,
+# which costs more CPU to build than to run, is built once per shape of query and run
+# with each query's values (search_statement.StatementCache).
+def _value(name: str, value: Any) -> Any:
+    return bindparam(f"{PARAMETER_PREFIX}{name}", value)
+
+
 def _distance(near: Near) -> Any:
     return func.lobu_distance_km(
-        col(Alliance.latitude), col(Alliance.longitude), near.latitude, near.longitude
+        col(Alliance.latitude),
+        col(Alliance.longitude),
+        _value("latitude", near.latitude),
+        _value("longitude", near.longitude),
     ).label("distance_km")
 
 
-def _has(table: Any, column: Any, value: str) -> ColumnElement[bool]:
+def _has(table: Any, column: Any, value: Any) -> ColumnElement[bool]:
     return col(Alliance.id).in_(select(table.alliance_id).where(column == value))
 
 
 def _after(keys: list[Any], last: list[Any]) -> ColumnElement[bool]:
     """Rows after `last` in `keys`: (k1 > v1) or (k1 = v1 and ((k2 > v2) or ...))."""
-    condition: ColumnElement[bool] = keys[-1] > last[-1]
-    for key, value in zip(reversed(keys[:-1]), reversed(last[:-1]), strict=True):
+    values = [_value(f"after_{n}", value) for n, value in enumerate(last)]
+    condition: ColumnElement[bool] = keys[-1] > values[-1]
+    for key, value in zip(reversed(keys[:-1]), reversed(values[:-1]), strict=True):
         condition = or_(key > value, and_(key == value, condition))
     return condition

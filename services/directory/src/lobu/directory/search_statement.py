@@ -13,9 +13,10 @@ SQLAlchemy turns dates, booleans and JSON back into Python values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 from pydantic_core import from_json
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     String,
+    bindparam,
     cast,
     func,
     literal,
@@ -32,6 +34,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
@@ -45,6 +49,50 @@ HIT_COLUMNS = (
     "created_at", "updated_at",
 )  # fmt: skip
 CHILDREN = ("topics", "partners", "awards")
+# The query's values are parameters named with this prefix (search.py); the page's
+# size is LIMIT, given at execution.
+PARAMETER_PREFIX = "q_"
+LIMIT = f"{PARAMETER_PREFIX}limit"
+STATEMENTS_KEPT = 256
+
+
+class StatementCache:
+    """Page statements by the shape of their query, built once and run with new values.
+
+    Building the page's statement (three branches, twenty-odd columns, correlated
+    sub-selects) costs more CPU than PostgreSQL needs to run it. Two queries that differ
+    only in the values of their named parameters ("q_…") share one statement. The
+    shape is SQLAlchemy's cache key of the query's parts, which leaves values out, plus
+    the value of every parameter that is *not* named: a literal added later without a
+    name makes the cache miss more often, never answer with another query's value.
+    """
+
+    def __init__(self, size: int = STATEMENTS_KEPT) -> None:
+        self._statements: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._size = size
+
+    def get(self, parts: Sequence[Any], build: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+        """The statement for `parts` (built by `build` when new) and their named values."""
+        shape: list[Any] = []
+        values: dict[str, Any] = {}
+        for part in parts:
+            cache_key = part._generate_cache_key()
+            shape.append(cache_key.key if cache_key is not None else repr(part))
+            for node in visitors.iterate(part):
+                if isinstance(node, BindParameter):
+                    if str(node.key).startswith(PARAMETER_PREFIX):
+                        values[node.key] = node.value
+                    else:
+                        shape.append(repr(node.value))
+        key = tuple(shape)
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = build()
+            if len(self._statements) > self._size:
+                self._statements.popitem(last=False)
+        else:
+            self._statements.move_to_end(key)
+        return statement, values
 
 
 @dataclass(frozen=True)
@@ -80,14 +128,14 @@ def key_columns(matches: Any, count: int) -> list[Any]:
 
 
 def statement_for(
-    matches: Any, after: ColumnElement[bool] | None, limit: int, *, postgresql: bool
-) -> CompoundSelect[Unpack[tuple[Any, ...]]]:
+    matches: Any, after: ColumnElement[bool] | None, *, postgresql: bool
+) -> CompoundSelect[*tuple[Any, ...]]:
     """Hits (page order), then counts per Land and per field of action, as one UNION ALL."""
     keys = [column for name, column in matches.c.items() if name.startswith("k")]
     page = select(matches)
     if after is not None:
         page = page.where(after)
-    page_cte = page.order_by(*keys).limit(limit + 1).cte("page")
+    page_cte = page.order_by(*keys).limit(bindparam(LIMIT, type_=Integer)).cte("page")
     page_keys = [page_cte.c[column.name] for column in keys]
     hits = (
         select(
