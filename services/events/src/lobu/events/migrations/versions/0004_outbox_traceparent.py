@@ -1,8 +1,8 @@
 """The outbox's traceparent: the trace of the request that wrote the row, published as
 the CloudEvents extension `traceparent`.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from lobu.shared.messaging_tables import add_outbox_traceparent_v3, drop_outbox_traceparent_v3
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """The outbox's traceparent: the trace of the request that wrote the row, published as
 the CloudEvents extension `traceparent`.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from lobu.shared.messaging_tables import add_outbox_traceparent_v3, drop_outbox_traceparent_v3
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,24 +1,32 @@
 """The outbox's traceparent: the trace of the request that wrote the row, published as
 the CloudEvents extension `traceparent`.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 from lobu.shared.messaging_tables import add_outbox_traceparent_v3, drop_outbox_traceparent_v3
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     add_outbox_traceparent_v3()
+    # Each delivery continues the trace of the event that caused it (tracing.py).
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(sa.Column("traceparent", sa.String(55), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("traceparent")
     drop_outbox_traceparent_v3()
