@@ -47,6 +47,11 @@ VALUES = {
     "seats_ahead": 5,
     "cancel_url": "http://events.test/anmeldungen/c4nc3l",
     "cancel_reason": "participant",
+    # the day before: the coordinators' list of who is coming
+    "participants": [{"name": "Jürgen Weiß", "email": "juergen@example.de", "seats": 3}],
+    "seats_confirmed": 3,
+    "capacity": 20,
+    "seats_waiting": 2,
     # a citizen's message
     "sender_name": "Max Bürger",
     "sender_email": "max@example.de",
@@ -68,6 +73,8 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "registration_promoted": (str(VALUES["action_title"]), None),
     "registration_cancelled": (str(VALUES["action_title"]), None),
     "contact_message": (NAME, None),
+    "registration_reminder": (str(VALUES["action_title"]), None),
+    "registration_roster": (str(VALUES["action_title"]), None),
 }
 REASON_VALUES = {"role": " (Sprecherin)", "alliance_name": NAME}
 
