@@ -101,6 +101,8 @@ async def test_the_form_is_on_the_page_and_a_message_becomes_one_event_without_a
         assert secret not in page
         assert secret not in thanks.text
     assert 'action="/buendnisse/kontaktbuendnis-goslar/kontakt"' in page
+    assert page.count('id="kontakt"') == 1  # once, in the page's body
+    assert "<title>Kontaktbündnis Goslar – Lokale Bündnisse für Familie</title>" in page
     assert response.status_code == 303
     assert "Vielen Dank" in thanks.text
     [event] = await messages_of(directory, alliance["id"])
