@@ -65,6 +65,8 @@ format: install  ## Apply ruff's fixes and formatting
 bench: install  ## Benchmarks (start Kafka and PostgreSQL themselves); figures in docs/performance.md
 	scripts/ensure-postgres.sh
 	PYTHONPATH=. $(BIN)/python bench/outbox_relay.py
+	PYTHONPATH=. $(BIN)/python bench/pipeline_consumer.py
+	PYTHONPATH=. $(BIN)/python bench/pipeline_writes.py
 	PYTHONPATH=. $(BIN)/python bench/directory_search.py
 	PYTHONPATH=. $(BIN)/python bench/webhooks_fanout.py
 	PYTHONPATH=. $(BIN)/python bench/surveys_results.py

@@ -31,11 +31,10 @@ import os
 import random
 import sys
 import tempfile
-import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from bench.http_load import Request, burst, pythonpath, started
 from lobu.events.models import AllianceReplica
 from lobu.events.schemas import RegistrationCreate
 from lobu.shared.auth import Role, create_token
@@ -53,7 +53,6 @@ from tests.support.ports import free_port
 from tests.support.postgres_server import postgres_server
 from tests.support.service_process import ServiceProcess
 
-ROOT = Path(__file__).resolve().parent.parent
 YEAR = 2027
 ADMIN = {"Authorization": f"Bearer {create_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.ADMIN)}"}
 FIRST_NAMES = ["Jürgen", "Anna-Lena", "Özlem", "Søren", "Grete", "Josef", "Marie", "Ümit"]
@@ -103,68 +102,19 @@ def create_bare_app() -> FastAPI:
 # --- the run -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Burst:
-    """What one burst measured."""
-
-    answered: dict[int, int]  # status code -> count
-    seconds: float
-    latencies_ms: list[float]
-
-    @property
-    def per_second(self) -> float:
-        """Answered requests per second of wall time."""
-        return sum(self.answered.values()) / self.seconds
-
-    def percentile(self, share: float) -> float:
-        """A latency percentile in milliseconds."""
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def requests_for(action_ids: list[str], count: int, seed: int) -> list[tuple[str, dict[str, Any]]]:
+def requests_for(action_ids: list[str], count: int, seed: int) -> list[Request]:
     """`count` registrations: actions Zipf-like (rank r gets 1/r), 1–3 seats, German names."""
     rng = random.Random(seed)
     weights = [1 / rank for rank in range(1, len(action_ids) + 1)]
     chosen = rng.choices(action_ids, weights=weights, k=count)
     return [
-        (action_id, {
+        Request(f"/actions/{action_id}/registrations", {
             "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
             "email": f"teilnehmer.{number}@example.org",
             "seats": rng.choice((1, 1, 2, 2, 3)),
         })
         for number, action_id in enumerate(chosen)
     ]  # fmt: skip
-
-
-async def burst(
-    base_url: str, requests: list[tuple[str, dict[str, Any]]], connections: int
-) -> Burst:
-    """Send every request at once (at most `connections` in flight); wall time to the last."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    answered: dict[int, int] = defaultdict(int)
-    latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
-        # The requests wait here, not in httpcore's pool, whose queue of waiters costs
-        # time quadratic in its length (a first run with 5,000 waiting there starved the
-        # servers: the client spent its CPU on the queue).
-        gate = asyncio.Semaphore(connections)
-
-        async def one(action_id: str, body: dict[str, Any]) -> None:
-            async with gate:
-                started = time.perf_counter()
-                try:
-                    response = await client.post(f"/actions/{action_id}/registrations", json=body)
-                except httpx.TransportError:  # counted as "0": no answer
-                    answered[0] += 1
-                    return
-                latencies.append((time.perf_counter() - started) * 1000)
-                answered[response.status_code] += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one(action_id, body) for action_id, body in requests))
-        seconds = time.perf_counter() - started
-    return Burst(dict(answered), seconds, latencies)
 
 
 def enter_actions(url: str, alliance_id: str, *, count: int, capacity: int) -> list[str]:
@@ -259,23 +209,12 @@ async def audit(database_url: str, action_ids: list[str]) -> Audit:
     )  # fmt: skip
 
 
-@contextmanager
-def started(process: ServiceProcess, ready_path: str = "/readyz") -> Iterator[ServiceProcess]:
-    """The process, running for the block."""
-    process.start(ready_path=ready_path)
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
 def run(args: argparse.Namespace) -> None:
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         postgres = stack.enter_context(postgres_server())
         events_url = stack.enter_context(postgres.database("bench_events"))
         floor_url = stack.enter_context(postgres.database("bench_floor"))
-        pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         port = free_port()
         events = stack.enter_context(started(ServiceProcess(
             app="lobu.events.main:create_app", port=port,
@@ -286,13 +225,13 @@ def run(args: argparse.Namespace) -> None:
                 "LOBU_EVENTS_JWT_SECRET": DEVELOPMENT_JWT_SECRET,
                 "LOBU_EVENTS_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 "LOBU_EVENTS_LOG_JSON": "false", "LOBU_EVENTS_LOG_LEVEL": "WARNING",
-                "LOBU_EVENTS_REMINDER_INTERVAL_SECONDS": "0", "PYTHONPATH": pythonpath,
+                "LOBU_EVENTS_REMINDER_INTERVAL_SECONDS": "0", "PYTHONPATH": pythonpath(),
             },
             log_file=folder / "events.log",
         ), ready_path="/healthz"))  # fmt: skip
         floor = stack.enter_context(started(ServiceProcess(
             app="bench.events_burst:create_bare_app", port=free_port(),
-            env={"BENCH_FLOOR_DATABASE_URL": floor_url, "PYTHONPATH": pythonpath},
+            env={"BENCH_FLOOR_DATABASE_URL": floor_url, "PYTHONPATH": pythonpath()},
             log_file=folder / "floor.log",
         ), ready_path="/healthz"))  # fmt: skip
         alliance_id = asyncio.run(seed_alliance(events_url))

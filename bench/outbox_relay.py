@@ -110,13 +110,17 @@ async def run(count: int) -> None:
         base = await baseline(kafka.bootstrap_servers, topic, count)
         print(f"events: {count}; Kafka: {kafka.how}; PostgreSQL: {postgres.how}")
         print(f"baseline  bare aiokafka producer          {count / base:9.0f} events/s")
+        ratios = {}
         for name, url in databases.items():
             written, relayed = await relay(kafka.bootstrap_servers, url, count, batch=50)
+            ratios[name] = base / relayed
             print(
                 f"{name:10s} write (50 per transaction)  {count / written:9.0f} events/s\n"
                 f"{name:10s} outbox relay to Kafka       {count / relayed:9.0f} events/s"
                 f"   {base / relayed:4.2f} of baseline"
             )
+        print(f"FIGURE pipeline.relay.ratio_to_floor {ratios['postgresql']:.2f} x")
+        print(f"FIGURE pipeline.relay.sqlite.ratio_to_floor {ratios['sqlite']:.2f} x")
 
 
 def main() -> None:

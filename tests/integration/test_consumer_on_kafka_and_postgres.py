@@ -233,3 +233,32 @@ async def test_a_record_whose_header_is_not_text_is_dead_lettered_with_its_bytes
         name: raw for name, raw in letter.headers.items() if not name.startswith("lobu-dlq-")
     } == odd
     assert letter.value == record.value
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_topics_of_one_group_are_handled_side_by_side(
+    kafka: KafkaServer, engine: AsyncEngine, topic: str
+) -> None:
+    """A slow record of one topic does not hold up the records of another."""
+    other_topic = f"{topic}-other"
+    await create_topics(kafka.bootstrap_servers, other_topic, f"{other_topic}.dlq")
+    group = f"test-group-{uuid.uuid4().hex[:6]}"
+    sessions = create_session_factory(engine)
+    slow, quick = envelope(EVENT_TYPE, subject="slow"), envelope(EVENT_TYPE, subject="quick")
+    quick_handled = asyncio.Event()
+
+    async def waits_for_the_other_topic(session: AsyncSession, event: Envelope) -> None:
+        await record_effect(session, event.id)
+        if event.subject == "slow":
+            await asyncio.wait_for(quick_handled.wait(), timeout=60)
+        else:
+            quick_handled.set()
+
+    await publish(kafka, topic, slow)
+    await publish(kafka, other_topic, quick)
+    both = consumer(group, engine, waits_for_the_other_topic)
+    async with running_consumer(kafka.bootstrap_servers, both, [topic, other_topic]):
+        await eventually(
+            lambda: effect_count(sessions, slow.id), timeout=90, what="the slow record handled"
+        )
+    assert await effect_count(sessions, quick.id) == 1

@@ -20,11 +20,11 @@ from lobu.shared.contracts.directory import (
     AllianceDeleted,
     ContactPerson,
 )
-from lobu.shared.database import transaction
+from lobu.shared.database import create_session_factory, transaction
 from lobu.shared.envelope import from_kafka_record
 from lobu.shared.logs import correlation_id_var
 from lobu.shared.metrics import ServiceMetrics
-from lobu.shared.outbox import OutboxMessage, add_event
+from lobu.shared.outbox import OutboxMessage, add_event, wake_after_commit
 from lobu.shared.relay import OutboxRelay
 from tests.shared.shared_fakes import FakeKafka
 
@@ -399,3 +399,38 @@ async def test_a_small_batch_size_publishes_the_oldest_rows_first(
     assert await relay.publish_pending() == 2
     assert await relay.publish_pending() == 1
     assert [record.key for _, record in kafka.sent] == [b"a-1", b"a-1", b"a-2"]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_relay_is_woken_when_a_transaction_with_events_commits(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    wakes: list[str] = []
+    wake_after_commit(sessions, lambda: wakes.append("woken"))
+    async with transaction(sessions) as session:
+        session.add(OutboxMessage(
+            event_id="unrelated", topic="t", event_type="x", source=SOURCE, subject="s",
+            data={}, occurred_at=NOW,
+        ))  # fmt: skip  # a row added by hand is not "queued by add_event"
+    assert wakes == []
+    async with transaction(sessions) as session:
+        add_event(session, event_type=ALLIANCE_CREATED, source=SOURCE, subject="a-1",
+                  data=created("a-1"))  # fmt: skip
+    assert wakes == ["woken"]
+
+    async def failing_use_case() -> None:
+        async with transaction(sessions) as session:
+            add_event(session, event_type=ALLIANCE_CREATED, source=SOURCE, subject="a-2",
+                      data=created("a-2"))  # fmt: skip
+            raise RuntimeError("the use case failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_use_case()
+    async with transaction(sessions) as session:
+        pass  # a later commit without events in a session of the same factory
+    assert wakes == ["woken"]
+    other_factory = create_session_factory(sessions.kw["bind"])
+    async with transaction(other_factory) as session:
+        add_event(session, event_type=ALLIANCE_CREATED, source=SOURCE, subject="a-3",
+                  data=created("a-3"))  # fmt: skip
+    assert wakes == ["woken"]  # another factory's sessions are not this relay's

@@ -3,7 +3,7 @@
 FastStream's default acknowledgement is at-most-once (auto-commit), and its other
 policies either lose a failing message or redeliver it forever. So every lobu
 subscriber acknowledges by hand (AckPolicy.MANUAL) and commits a record's offset
-only after one of these is durable:
+(in the background, `offset_commits.py`) only after one of these is durable:
 
 - its effect, together with its inbox entry, in the service's database;
 - its copy on the dead-letter topic (malformed, or failing after bounded retries).
@@ -40,6 +40,7 @@ from lobu.shared.envelope import Envelope, EnvelopeError, from_kafka_record
 from lobu.shared.inbox import claim_event
 from lobu.shared.logs import correlation_id_var, event_id_var
 from lobu.shared.metrics import ServiceMetrics
+from lobu.shared.offset_commits import OffsetCommits
 from lobu.shared.relay import PublishRecord
 from lobu.shared.safe_errors import describe_error, redacted_exc_info
 from lobu.shared.topics import dead_letter_topic
@@ -257,19 +258,28 @@ async def _keep_raw_body(message: StreamMessage[object]) -> bytes:
     return message.body
 
 
-def subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topics: Sequence[str]) -> None:
-    """Register `consumer` on `broker` for `topics`, acknowledging by hand."""
-    consumer.expect_topics(topics)
+def subscribe(
+    broker: KafkaBroker,
+    consumer: ReliableConsumer,
+    topics: Sequence[str],
+    *,
+    workers_per_topic: int = 1,
+) -> OffsetCommits:
+    """Register `consumer` on `broker` for `topics`, acknowledging by hand.
 
-    @broker.subscriber(
-        *topics,
-        group_id=consumer.name,
-        ack_policy=AckPolicy.MANUAL,
-        auto_offset_reset="earliest",
-        parser=_parse_keeping_header_bytes,
-        decoder=_keep_raw_body,
-        title=f"{consumer.name}:{','.join(topics)}",
-    )
+    Each topic gets subscribers of its own, `workers_per_topic` Kafka consumers in the
+    group (FastStream's partition-wise concurrency): topics, and the partitions of one
+    topic, are handled side by side, each partition in its order. Handlers must
+    therefore be safe to run concurrently, as they must be anyway with several
+    replicas (a join of two topics takes a lock, see notifications).
+
+    A record's offset is committed after `consumer.handle` returns (its effect or dead
+    letter is durable then), in the background by the returned `OffsetCommits`; close
+    it before the broker stops to commit the last ones.
+    """
+    consumer.expect_topics(topics)
+    commits = OffsetCommits()
+
     async def on_record(message: KafkaMessage) -> None:
         raw = message.raw_message
         if isinstance(raw, tuple):  # only batch subscribers receive tuples
@@ -284,4 +294,17 @@ def subscribe(broker: KafkaBroker, consumer: ReliableConsumer, topics: Sequence[
             timestamp_ms=raw.timestamp,
         )
         await consumer.handle(record)
-        await message.ack()
+        commits.handled(message.consumer, raw.topic, raw.partition, raw.offset)
+
+    for topic in topics:
+        broker.subscriber(
+            topic,
+            group_id=consumer.name,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            max_workers=workers_per_topic,
+            parser=_parse_keeping_header_bytes,
+            decoder=_keep_raw_body,
+            title=f"{consumer.name}:{topic}",
+        )(on_record)
+    return commits

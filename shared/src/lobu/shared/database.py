@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.orm import Session
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -42,8 +43,17 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit.
+
+    Each factory has a session class of its own, so that a listener to its session
+    events (e.g. `outbox.wake_after_commit`) hears this factory's sessions only, not
+    those of another service or test in the same process.
+    """
+
+    class ServiceSession(Session):
+        """A session of this factory."""
+
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=ServiceSession)
 
 
 @asynccontextmanager

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, select
+from sqlalchemy import Column, DateTime, Index
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from lobu.shared.clock import utc_now
+from lobu.shared.database import insert_ignoring_duplicates
 
 
 class InboxMessage(SQLModel, table=True):
@@ -35,16 +36,13 @@ async def claim_event(
 ) -> bool:
     """Record that `consumer` handles `event_id`; False when it already has.
 
-    The primary key makes a concurrent second claim fail at commit, which rolls the
-    duplicate's effect back with it.
+    One statement, `INSERT ... ON CONFLICT DO NOTHING RETURNING`: a concurrent second
+    claim of the same event waits for the first transaction and then finds the row
+    (False), or takes it if the first rolled back.
     """
-    existing = await session.scalar(
-        select(col(InboxMessage.event_id)).where(
-            col(InboxMessage.consumer) == consumer, col(InboxMessage.event_id) == event_id
-        )
-    )
-    if existing is not None:
-        return False
-    session.add(InboxMessage(consumer=consumer, event_id=event_id, event_type=event_type))
-    await session.flush()
-    return True
+    statement = insert_ignoring_duplicates(
+        session, InboxMessage,
+        consumer=consumer, event_id=event_id, event_type=event_type, handled_at=utc_now(),
+    )  # fmt: skip
+    claimed = await session.scalar(statement.returning(col(InboxMessage.event_id)))
+    return claimed is not None

@@ -30,6 +30,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from lobu.shared.envelope import KafkaRecord
 from lobu.shared.metrics import ServiceMetrics
+from lobu.shared.topic_declarations import ensure_topics
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,9 @@ class KafkaConnection:
         while True:
             try:
                 await self._kafka_answers()
+                created = await ensure_topics(self._bootstrap_servers)
+                if created:
+                    logger.info("created the missing topics %s", ", ".join(created))
                 await self.broker.start()
                 self._producer = self._producer_factory(
                     bootstrap_servers=self._bootstrap_servers, service=self._metrics.service

@@ -6,11 +6,13 @@ order once they have committed. Kafka being away therefore loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from lobu.shared.clock import as_utc, utc_now
@@ -19,6 +21,9 @@ from lobu.shared.contracts.registry import EVENT_DEFINITIONS, definition_for
 from lobu.shared.envelope import Envelope
 from lobu.shared.logs import correlation_id_var
 from lobu.shared.tracing import TRACEPARENT_LENGTH, current_traceparent
+
+# Set in a session's `info` when it queued events (see `wake_after_commit`).
+_QUEUED_EVENTS = "lobu_outbox_queued_events"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -131,4 +136,24 @@ def add_event(
         traceparent=envelope.traceparent,
     )
     session.add(message)
+    session.info[_QUEUED_EVENTS] = True
     return message
+
+
+def wake_after_commit(sessions: async_sessionmaker[AsyncSession], wake: Callable[[], None]) -> None:
+    """Call `wake` (the relay's) whenever a session of `sessions` commits outbox rows.
+
+    So an event leaves within milliseconds of its commit instead of at the relay's
+    next poll; polling stays as the fallback (rows another replica committed).
+    """
+    session_class = sessions.kw["sync_session_class"]
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(_QUEUED_EVENTS, False):
+            wake()
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_QUEUED_EVENTS, None)
+
+    event.listen(session_class, "after_commit", after_commit)
+    event.listen(session_class, "after_rollback", after_rollback)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -28,6 +28,8 @@ from lobu.shared.idempotency import IdempotencyStore
 from lobu.shared.kafka import KafkaConnection, create_broker
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.migrations import upgrade_database
+from lobu.shared.offset_commits import OffsetCommits
+from lobu.shared.outbox import wake_after_commit
 from lobu.shared.relay import OutboxRelay
 from lobu.shared.retention import RetentionJob
 from lobu.shared.retention_rules import declare_shared_rules
@@ -71,6 +73,7 @@ class ServiceRuntime:
     token_verifier: TokenVerifier
     migrations: str
     lag: LagMonitor
+    _offset_commits: list[OffsetCommits] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: ServiceSettings, *, service: str, migrations: str) -> ServiceRuntime:
@@ -95,6 +98,7 @@ class ServiceRuntime:
             kafka_answers=kafka.ping,
         )
         kafka.on_reachable(relay.wake)  # publish at once when Kafka answers again
+        wake_after_commit(sessions, relay.wake)  # and as soon as new events commit
         retention = RetentionJob(
             sessions, metrics=metrics, interval_seconds=settings.retention_interval_seconds
         )
@@ -152,7 +156,9 @@ class ServiceRuntime:
             max_attempts=self.settings.consumer_max_attempts,
             retry_backoff_seconds=self.settings.consumer_retry_backoff_seconds,
         )
-        subscribe(self.broker, consumer, topics)
+        workers = self.settings.consumer_workers_per_topic
+        commits = subscribe(self.broker, consumer, topics, workers_per_topic=workers)
+        self._offset_commits.append(commits)
         self.lag.watch(name, topics)
         return consumer
 
@@ -175,6 +181,8 @@ class ServiceRuntime:
         await _bounded("the consumer lag monitor", self.lag.stop())
         await _bounded("the outbox relay", self.relay.stop())
         await _bounded("the retention job", self.retention.stop())
+        for commits in self._offset_commits:
+            await _bounded("the last offset commits", commits.close())
         await _bounded("the Kafka connection", self.kafka.stop())
         await _bounded("the database engine", self.engine.dispose())
 

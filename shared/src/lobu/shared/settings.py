@@ -61,6 +61,9 @@ class ServiceSettings(BaseSettings):
     outbox_max_attempts: int = Field(default=10, ge=1)  # refusals before a row is parked
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    # Consumers per topic in each process: each takes some of the topic's partitions
+    # and handles them side by side (order is kept per partition, i.e. per key).
+    consumer_workers_per_topic: int = Field(default=1, ge=1, le=32)
     # Retention (lobu.shared.retention); periods as seconds or ISO 8601 ("P30D").
     retention_interval_seconds: float = Field(default=3600.0, gt=0)
     outbox_retention: timedelta = Field(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -28,10 +29,14 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError
 
 from lobu.shared.topics import ALL_TOPICS, DIRECTORY_ALLIANCE_CONTACTS, dead_letter_topic
 
-__all__ = ["TopicSpec", "TopicsReport", "add_topics_command", "apply_topics", "declared_topics"]
+__all__ = [
+    "TopicSpec", "TopicsReport", "add_topics_command", "apply_topics", "declared_topics",
+    "ensure_topics",
+]  # fmt: skip
 
 # What the topics keep: a week, as Kafka's default; the inbox keeps longer (retention).
 TOPIC_RETENTION = timedelta(days=7)
@@ -124,6 +129,44 @@ async def apply_topics(
     finally:
         await admin.close()
     return report
+
+
+async def ensure_topics(bootstrap_servers: str) -> list[str]:
+    """Create the declared topics that are missing (a service's start-up); their names.
+
+    A consumer that subscribes to a topic before it exists sees it only at its next
+    metadata refresh, minutes later, so every service creates what is missing before
+    its subscribers start, instead of leaving it to the broker's auto-creation on the
+    first publish. Existing topics are left as they are (`lobu topics apply` sets their
+    configuration). Replication follows the cluster's size: 3 replicas with
+    min.insync.replicas 2 on three brokers or more, 1 and 1 on a single broker.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30000)
+    await admin.start()
+    try:
+        brokers = len((await admin.describe_cluster())["brokers"])
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in declared_topics() if spec.name not in existing]
+        if not missing:
+            return []
+        replication = min(3, brokers)
+        insync = min(2, replication)
+        # Another service may create them at the same moment.
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics(
+                [
+                    NewTopic(
+                        spec.name,
+                        num_partitions=spec.partitions,
+                        replication_factor=replication,
+                        topic_configs=spec.config(min_insync_replicas=insync),
+                    )
+                    for spec in missing
+                ]
+            )
+        return [spec.name for spec in missing]
+    finally:
+        await admin.close()
 
 
 async def _reconfigure(
