@@ -101,3 +101,34 @@ async def test_every_shape_of_page_is_what_alliance_page_prints(
         page = await search.page(query, cursor=None, limit=20)
         printed = json.loads(await search.page_json(query, cursor=None, limit=20))
         assert page.model_dump(mode="json") == printed
+
+
+async def test_each_hit_carries_its_own_children_when_a_page_holds_several(
+    client: httpx.AsyncClient,
+) -> None:
+    """On SQLite the child sub-select once took the topics of every hit on the page."""
+    mark = "Quendelwiese"
+    bodies = [
+        {"name": f"Bündnis {mark} Eins", "state": "NI", "postal_code": "30159",
+         "city": "Hannover", "topics": ["vereinbarkeit"],
+         "partners": [{"name": "Stadt Hannover", "type": "kommune"}]},
+        {"name": f"Bündnis {mark} Zwei", "state": "BY", "postal_code": "80331",
+         "city": "München", "topics": ["kinderarmut", "generationen"],
+         "awards": [{"award": "ausgezeichnet-in-die-zukunft", "year": 2021}]},
+    ]  # fmt: skip
+    for body in bodies:
+        response = await client.post("/alliances", json=body, headers=ADMIN)
+        assert response.status_code == 201, response.text
+    page = (await client.get("/alliances", params={"q": mark})).json()
+    children = {
+        hit["name"]: (hit["topics"], hit["partners"], hit["awards"]) for hit in page["items"]
+    }
+    assert children == {
+        f"Bündnis {mark} Eins": (
+            ["vereinbarkeit"], [{"name": "Stadt Hannover", "type": "kommune"}], []
+        ),
+        f"Bündnis {mark} Zwei": (
+            ["kinderarmut", "generationen"], [],
+            [{"award": "ausgezeichnet-in-die-zukunft", "year": 2021}],
+        ),
+    }  # fmt: skip

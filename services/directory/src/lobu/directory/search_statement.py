@@ -180,7 +180,13 @@ def _children(table: Any, alliance_id: Any, postgresql: bool, *fields: str) -> A
         )
         return select(aggregated).where(col(table.alliance_id) == alliance_id).scalar_subquery()
     # SQLite (3.40 has no ORDER BY inside an aggregate): aggregate an ordered sub-select.
-    rows = select(*columns).where(col(table.alliance_id) == alliance_id).order_by(order).subquery()
+    rows = (
+        select(*columns)
+        .where(col(table.alliance_id) == alliance_id)
+        .order_by(order)
+        .correlate_except(table)  # alliance_id is the enclosing row's: no FROM of its own
+        .subquery()
+    )
     element = (
         rows.c[fields[0]]
         if len(fields) == 1
