@@ -15,14 +15,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 
 from lobu.shared.auth import Role, create_token
 from lobu.shared.database import create_engine
 from lobu.shared.settings import DEVELOPMENT_JWT_SECRET
 from lobu.shared.topics import ALL_TOPICS, PRIVACY_REQUEST
-from tests.e2e.conftest import Platform
-from tests.support.kafka_probe import read_topic
+from tests.e2e.conftest import NOTIFICATIONS_GROUP, Platform
+from tests.support.kafka_probe import _partitions as partitions_of
+from tests.support.kafka_probe import caught_up, read_topic
 from tests.support.kafka_server import KafkaServer
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
@@ -32,6 +34,8 @@ from tests.support.waiting import eventually
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 YEAR = 2028
+# What the notifications group reads, less the privacy topics (another group's).
+REPLAYED = [topic for topic in ALL_TOPICS if not topic.startswith("privacy.")]
 
 
 def _service(
@@ -74,6 +78,23 @@ def events_and_surveys(
         finally:
             events.stop()
             surveys.stop()
+
+
+async def rewind(bootstrap_servers: str, group: str, topics: list[str]) -> bool:
+    """Commit offset 0 on every partition of `topics` for `group` (False while refused)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [p for topic in topics for p in await partitions_of(bootstrap_servers, topic)]
+        consumer.assign(partitions)
+        await consumer.commit(dict.fromkeys(partitions, 0))
+        return True
+    except Exception:
+        return False
+    finally:
+        await consumer.stop()
 
 
 def database_of(service: ServiceProcess) -> str:
@@ -216,6 +237,7 @@ async def test_access_then_erasure_across_every_service(
         assert (await client.get(status["export_url"])).status_code == 401
 
     # Erasure while the surveys service is down: pending, then done once it is back.
+    mails_before = platform.mails_to(person)
     earlier = await published(platform)
     # The search finds the address where it is (so that its finding nothing later counts).
     assert "alliances" in await tables_holding(database_of(platform.directory), person)
@@ -268,3 +290,31 @@ async def test_access_then_erasure_across_every_service(
     assert new, "the erasure published nothing"
     naming = [topic for topic, value in new if person in value and topic != PRIVACY_REQUEST]
     assert naming == []
+
+    # Replaying every topic from the beginning (the inbox forgotten, as after its
+    # retention) does not bring the address back into notifications.
+    platform.notifications.stop()
+    try:
+        await eventually(
+            lambda: rewind(platform.kafka.bootstrap_servers, NOTIFICATIONS_GROUP, REPLAYED),
+            timeout=90, interval=2, what="the notifications group rewound",
+        )  # fmt: skip
+        engine = create_engine(database_of(platform.notifications))
+        try:
+            async with engine.begin() as connection:
+                forgotten = await connection.execute(
+                    text("DELETE FROM inbox WHERE consumer = :group"),
+                    {"group": NOTIFICATIONS_GROUP},
+                )
+                assert forgotten.rowcount > 0
+        finally:
+            await engine.dispose()
+    finally:
+        platform.notifications.start()
+    await eventually(
+        lambda: caught_up(platform.kafka.bootstrap_servers, NOTIFICATIONS_GROUP, REPLAYED),
+        timeout=120, what="notifications to read every topic again",
+    )  # fmt: skip
+    await platform.settle()
+    assert await tables_holding(database_of(platform.notifications), person) == []
+    assert len(platform.mails_to(person)) == len(mails_before)  # no mail to it since
