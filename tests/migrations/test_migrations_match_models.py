@@ -20,7 +20,7 @@ SERVICES = {
     "directory": (
         "lobu.directory:migrations",
         {"alliances", "alliance_topics", "alliance_partners", "alliance_awards", "alliance_audit"}
-        | {"contact_rate_windows"},
+        | {"contact_rate_windows", "privacy_requests", "privacy_answers"},
     ),
     "events": (
         "lobu.events:migrations",
@@ -44,6 +44,7 @@ SERVICES = {
             "digest_items",
             "pending_survey_mails",
             "webhook_subscriptions",
+            "erased_addresses",
         },
     ),
     "surveys": (

@@ -21,7 +21,9 @@ import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +52,11 @@ logger = logging.getLogger(__name__)
 
 # Applies one event's effect inside the transaction it is given.
 EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+# When the event being handled happened (its CloudEvents `time`), for code deep inside a
+# handler that must tell an old fact from a new one: an address erased after the fact
+# was published must not come back when the fact is read again (lobu.shared.privacy).
+current_event_time: ContextVar[datetime | None] = ContextVar("event_time", default=None)
 
 
 class PoisonMessageError(Exception):
@@ -135,6 +142,7 @@ class ReliableConsumer:
             return Outcome.IGNORED, envelope.type
         correlation_token = correlation_id_var.set(envelope.correlation_id)
         event_token = event_id_var.set(envelope.id)
+        time_token = current_event_time.set(envelope.time)
         span = tracer().start_as_current_span(
             f"process {record.topic}",
             context=context_of(envelope.traceparent),  # the trace of the write that caused it
@@ -160,6 +168,7 @@ class ReliableConsumer:
         finally:
             correlation_id_var.reset(correlation_token)
             event_id_var.reset(event_token)
+            current_event_time.reset(time_token)
 
     async def _apply_with_retries(
         self, record: ReceivedRecord, envelope: Envelope, handler: EventHandler

@@ -83,6 +83,11 @@ class ServiceSettings(BaseSettings):
         "exported only when this or OTEL_EXPORTER_OTLP_ENDPOINT is set",
     )
     consumer_lag_seconds: float = Field(default=10.0, gt=0)  # lobu_consumer_lag_records refresh
+    privacy_hash_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the keyed hashes that stand for an address in the privacy "
+        "audit and the erasure list (lobu.shared.privacy); unset, one derived from jwt_secret",
+    )
 
     @model_validator(mode="after")
     def refuse_unsafe_token_settings(self) -> ServiceSettings:

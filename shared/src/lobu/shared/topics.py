@@ -25,10 +25,16 @@ EVENTS_ACTION = "events.action"
 # notifications may read it; in production it is ACL-restricted.
 EVENTS_REGISTRATION = "events.registration"
 
+# Internal: privacy requests (the address) and every service's answer (what it found about
+# it). The directory owns the flow; every service holding personal data reads requests.
+PRIVACY_REQUEST = "privacy.request"
+PRIVACY_ANSWER = "privacy.answer"
+
 ALL_TOPICS: tuple[str, ...] = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS)
 ALL_TOPICS += (SURVEYS_SURVEY, SURVEYS_RESPONSE, SURVEYS_INVITATION)
 ALL_TOPICS += (EVENTS_ACTION, EVENTS_REGISTRATION)
 ALL_TOPICS += (DIRECTORY_CONTACT_MESSAGE,)
+ALL_TOPICS += (PRIVACY_REQUEST, PRIVACY_ANSWER)
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -12,6 +12,8 @@ from lobu.directory.demo import load_demo_data_if_empty
 from lobu.directory.geo import register_sqlite_functions
 from lobu.directory.pages import router as pages_router
 from lobu.directory.places import Gazetteer
+from lobu.directory.privacy_api import privacy_router
+from lobu.directory.privacy_wiring import attach_privacy, set_up_privacy
 from lobu.directory.search import AllianceSearch
 from lobu.directory.service import AllianceDirectory
 from lobu.directory.settings import DirectorySettings
@@ -29,6 +31,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     register_sqlite_functions(runtime.engine)
     runtime.declare_publications(DIRECTORY_EVENTS)
     directory = AllianceDirectory(runtime.sessions, source=runtime.source)
+    privacy_requests = set_up_privacy(runtime, settings, directory)
 
     async def load_demo_data() -> None:
         if settings.demo_data:
@@ -38,10 +41,18 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         runtime,
         title="lobu directory",
         description="The address database of the Lokale Bündnisse für Familie.",
-        routers=[alliances_router, admin_router, places_router, pages_router, contact_router],
+        routers=[
+            alliances_router,
+            admin_router,
+            places_router,
+            pages_router,
+            contact_router,
+            privacy_router,
+        ],
         on_start=[load_demo_data],
     )
     app.state.directory = directory
+    attach_privacy(app, privacy_requests)
     app.state.contact_messages = ContactMessages(
         runtime.sessions,
         source=runtime.source,

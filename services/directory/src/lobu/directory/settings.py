@@ -25,3 +25,7 @@ class DirectorySettings(ServiceSettings):
     contact_limit_per_client: int = Field(default=5, ge=1)
     contact_limit_per_alliance: int = Field(default=30, ge=1)
     contact_window_seconds: int = Field(default=3600, ge=60)
+    # The services that hold personal data: a privacy request is done once each answered.
+    privacy_services: list[str] = Field(
+        default_factory=lambda: ["directory", "events", "notifications", "surveys"]
+    )

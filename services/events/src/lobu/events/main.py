@@ -14,6 +14,7 @@ from lobu.events.programme import Programme
 from lobu.events.programme_pages import router as programme_pages
 from lobu.events.registration_pages import router as registration_pages
 from lobu.events.service import Actions, AllianceReplicas, Editions, Registrations
+from lobu.events.service.privacy import EventsPersonalData
 from lobu.events.service.reminders import Reminders, ReminderScheduler
 from lobu.events.service.retention import declare_participant_retention
 from lobu.events.settings import EventsSettings
@@ -22,6 +23,7 @@ from lobu.events.statistics_api import router as statistics_routes
 from lobu.shared import ServiceRuntime, create_service_app
 from lobu.shared.contracts.events import EVENTS_EVENTS
 from lobu.shared.places import Gazetteer
+from lobu.shared.privacy import subscribe_to_privacy_requests
 
 
 def create_app(settings: EventsSettings | None = None) -> FastAPI:
@@ -30,6 +32,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime.create(settings, service="events", migrations="lobu.events:migrations")
     runtime.declare_publications(EVENTS_EVENTS)
     subscribe_to_alliances(runtime, AllianceReplicas(source=runtime.source))
+    subscribe_to_privacy_requests(runtime, EventsPersonalData(source=runtime.source))
     declare_participant_retention(runtime.retention, period=settings.participant_retention)
     editions = Editions(runtime.sessions)
     actions = Actions(runtime.sessions, source=runtime.source)

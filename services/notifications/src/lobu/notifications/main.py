@@ -10,11 +10,13 @@ from lobu.notifications.consumers import subscribe_to_alliances
 from lobu.notifications.contact_mails import ContactMessageMails
 from lobu.notifications.digest import DigestComposer
 from lobu.notifications.dispatcher import DeliveryDispatcher, DeliveryMetrics
+from lobu.notifications.erasures import Erasures
 from lobu.notifications.mailer import SmtpMailer
 from lobu.notifications.messages import MessageRenderer, ServicebueroContact
 from lobu.notifications.notifier import Notifier
 from lobu.notifications.pages import router as pages_router
 from lobu.notifications.preferences import UnsubscribeLinks
+from lobu.notifications.privacy import NotificationsPersonalData
 from lobu.notifications.registration_mails import RegistrationMails
 from lobu.notifications.retention import PersonalDataRetention
 from lobu.notifications.service import AllianceReactions
@@ -23,6 +25,7 @@ from lobu.notifications.webhook_api import router as webhooks_router
 from lobu.notifications.webhook_sender import WebhookMetrics, WebhookPolicy, WebhookSender
 from lobu.notifications.webhooks import WebhookSubscriptions
 from lobu.shared import ServiceRuntime, create_service_app
+from lobu.shared.privacy import AddressHasher, subscribe_to_privacy_requests
 
 
 def create_metrics(runtime: ServiceRuntime) -> DeliveryMetrics:
@@ -102,7 +105,9 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     links = UnsubscribeLinks(
         secret=settings.unsubscribe_secret, public_base_url=settings.public_base_url
     )
-    notifier = Notifier(renderer, links)
+    erasures = Erasures(AddressHasher.from_settings(settings))
+    notifier = Notifier(renderer, links, erasures)
+    subscribe_to_privacy_requests(runtime, NotificationsPersonalData(erasures))
     subscribe_to_alliances(
         runtime,
         AllianceReactions(

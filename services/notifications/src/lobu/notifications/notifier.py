@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from lobu.notifications.erasures import Erasures
 from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import Delivery, DeliveryStatus, DigestItem
 from lobu.notifications.preferences import DeliveryMode, UnsubscribeLinks, mode_of, recipient_key
@@ -44,9 +45,19 @@ class Recipient:
 class Notifier:
     """Writes the deliveries (or digest items) of one routed fact."""
 
-    def __init__(self, renderer: MessageRenderer, links: UnsubscribeLinks) -> None:
+    def __init__(
+        self,
+        renderer: MessageRenderer,
+        links: UnsubscribeLinks,
+        erasures: Erasures | None = None,
+    ) -> None:
         self._renderer = renderer
         self._links = links
+        self._erasures = erasures
+
+    async def erased(self, session: AsyncSession, address: str) -> bool:
+        """True when `address` was erased after the fact being handled (erasures.py)."""
+        return self._erasures is not None and await self._erasures.forbids(session, address)
 
     async def notify(
         self,
@@ -66,6 +77,10 @@ class Notifier:
         at that moment (retention.py); `reply_to` is where answers go.
         """
         address = recipient.address.strip().lower()
+        if await self.erased(session, address) or (
+            reply_to is not None and await self.erased(session, reply_to)
+        ):
+            return None  # an old fact must not bring an erased address back
         existing = await session.scalar(
             select(Delivery).where(
                 col(Delivery.event_id) == event_id,
@@ -82,6 +97,10 @@ class Notifier:
         if existing is not None and not replaceable:
             return existing
         mode = await mode_of(session, address, route.category)
+        if self._erasures is not None and not route.transactional:
+            erased = await self._erasures.entry(session, address)
+            if erased is not None and route.category.value in erased.opted_out:
+                mode = DeliveryMode.OFF  # opted out before the erasure: stays so
         merged = {**values, **recipient.values}
         if mode is DeliveryMode.DIGEST and route.digest_summary:
             await _add_digest_item(session, route, event_id, address, merged)

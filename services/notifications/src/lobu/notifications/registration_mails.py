@@ -94,7 +94,10 @@ class RegistrationMails:
             "starts_on": berlin(fact.starts_at, "%d.%m.%Y"),
             "starts_time": berlin(fact.starts_at, "%H:%M"),
             "place_line": fact.place or fact.online_url or "online",
-            "participants": [p.model_dump(mode="json") for p in fact.participants],
+            "participants": [
+                p.model_dump(mode="json") for p in fact.participants
+                if not await self._notifier.erased(session, p.email)
+            ],
             "seats_confirmed": fact.seats_confirmed, "seats_waiting": fact.seats_waiting,
             "capacity": fact.capacity,
         }  # fmt: skip

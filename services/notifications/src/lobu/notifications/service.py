@@ -139,6 +139,8 @@ class AllianceReactions:
             logger.info("dropping stale contacts v%d of %s", data.version, data.alliance_id)
             return
         contacts = [] if data.deleted else data.contacts
+        # An address erased after this fact stays out of the replica (a replayed event).
+        contacts = [c for c in contacts if not await self._notifier.erased(session, c.email)]
         await _store_contacts(session, data.alliance_id, version=data.version, contacts=contacts)
         await _cancel_welcomes_to_former_contacts(session, data.alliance_id, contacts)
         if contacts:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from lobu.shared import ServiceRuntime, create_service_app, utc_now
 from lobu.shared.contracts.surveys import SURVEYS_EVENTS
+from lobu.shared.privacy import subscribe_to_privacy_requests
 from lobu.surveys.answering import AnswerDesk
 from lobu.surveys.api import answers_router
 from lobu.surveys.api import router as surveys_router
@@ -15,6 +16,7 @@ from lobu.surveys.consumers import subscribe_to_alliances
 from lobu.surveys.demo import DemoSurveys
 from lobu.surveys.exports import ResponseExport
 from lobu.surveys.pages import router as pages_router
+from lobu.surveys.privacy import SurveysPersonalData
 from lobu.surveys.public import PublicSummary
 from lobu.surveys.rates import ResponseRateView
 from lobu.surveys.reminders import Reminders
@@ -36,6 +38,7 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock = utc_now
     base_url, source = settings.public_base_url, runtime.source
     reactions = AllianceReplicaReactions(base_url=base_url, source=source, clock=clock)
     subscribe_to_alliances(runtime, reactions)
+    subscribe_to_privacy_requests(runtime, SurveysPersonalData())
     catalogue = SurveyCatalogue(
         runtime.sessions, source=source, base_url=base_url,
         reminder_days=settings.reminder_days, clock=clock,

@@ -1,0 +1,84 @@
+"""What the directory holds of an address, and its erasure (lobu.shared.privacy).
+
+Personal data here: alliance contacts. Erasing a contact is an edit of its alliance
+like any other (a new version, `alliance.updated` and the contacts' new list on the
+compacted contacts topic, so replicas follow and compaction drops the old list); the
+alliance stays. Earlier access exports of the same address go too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Text, cast, func, null, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from lobu.directory.models import Alliance
+from lobu.directory.privacy_models import PrivacyAnswer, PrivacyRequest
+from lobu.directory.service import AllianceDirectory
+from lobu.shared import Caller, Role
+from lobu.shared.privacy import AddressHasher, ErasedCounts, FoundRecords, normalise_address
+
+# Who the alliances' audit names for an erasure's edits.
+PRIVACY_ACTOR = Caller(subject="datenschutz-loeschung", role=Role.ADMIN)
+
+
+class DirectoryPersonalData:
+    """The directory's `PersonalDataHandler`: contacts of alliances."""
+
+    def __init__(self, directory: AllianceDirectory, hasher: AddressHasher) -> None:
+        self._directory = directory
+        self._hasher = hasher
+
+    async def find(self, session: AsyncSession, email: str) -> FoundRecords:
+        """Every contact entry with the address, with its alliance."""
+        records: list[dict[str, Any]] = []
+        for alliance in await _alliances_with(session, email):
+            for contact in alliance.contacts:
+                if _is(contact, email):
+                    records.append(
+                        {"alliance_id": alliance.id, "alliance_name": alliance.name, **contact}
+                    )
+        return {"contacts": records}
+
+    async def erase(self, session: AsyncSession, email: str) -> ErasedCounts:
+        """Remove the address from every alliance's contacts; forget earlier exports."""
+        removed = 0
+        for alliance in await _alliances_with(session, email):
+            kept = [contact for contact in alliance.contacts if not _is(contact, email)]
+            if len(kept) == len(alliance.contacts):
+                continue
+            removed += len(alliance.contacts) - len(kept)
+            await self._directory.update_in(
+                session, alliance, {"contacts": kept}, actor=PRIVACY_ACTOR
+            )
+        exports = await session.execute(
+            update(PrivacyAnswer)
+            .where(
+                col(PrivacyAnswer.export).is_not(None),
+                col(PrivacyAnswer.request_id).in_(
+                    select(col(PrivacyRequest.id)).where(
+                        col(PrivacyRequest.address_hash) == self._hasher.hash(email)
+                    )
+                ),
+            )
+            .values(export=null())
+            .execution_options(synchronize_session=False)
+        )
+        return {"contacts": removed, "access_exports": int(getattr(exports, "rowcount", 0) or 0)}
+
+
+def _is(contact: dict[str, Any], email: str) -> bool:
+    return normalise_address(str(contact.get("email", ""))) == email
+
+
+async def _alliances_with(session: AsyncSession, email: str) -> list[Alliance]:
+    # The JSON text as a coarse filter; `_is` decides per contact.
+    rows = await session.scalars(
+        select(Alliance)
+        .where(func.lower(cast(col(Alliance.contacts), Text)).contains(email, autoescape=True))
+        .order_by(col(Alliance.id))
+        .with_for_update()
+    )
+    return list(rows)
