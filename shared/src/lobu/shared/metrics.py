@@ -108,6 +108,13 @@ class ServiceMetrics:
             ["service"],
             registry=self.registry,
         )
+        self.outbox_relay_active = Gauge(
+            "lobu_outbox_relay_active",
+            "1 while this replica's outbox relay holds the lease and publishes, else 0 "
+            "(a standby); exactly one replica per database should say 1.",
+            ["service"],
+            registry=self.registry,
+        )
         self.kafka_connected = Gauge(
             "lobu_kafka_connected",
             "1 while the service's Kafka client is connected, else 0.",

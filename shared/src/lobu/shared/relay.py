@@ -11,11 +11,13 @@ Runs as a task in the service process. Three rules keep one key's records in ord
   marked by its own outcome (acknowledged, or refused by Kafka and so not written).
   aiokafka's idempotent producer never expires a batch it has sent; it retries until
   the broker answers, so a refused record is one Kafka did not write.
-- **One relay publishes at a time.** On PostgreSQL each round takes a transaction-level
-  advisory lock; a second replica finds it taken and waits for its next round, so two
-  relays never publish rows of one key side by side. Rows are claimed `FOR UPDATE`,
-  not `SKIP LOCKED`: skipping a row someone else holds would let the later rows of its
-  key overtake it. SQLite runs one relay per database file.
+- **One relay publishes at a time.** On PostgreSQL one replica holds the relay lease
+  (`lobu.shared.relay_lease`: a session advisory lock on a dedicated connection); the
+  others stand by and take over within a second or two when it dies. Each round also
+  takes a transaction-level advisory lock (a fence): a new holder cannot start a round
+  while the old holder's last round is still open. Rows are claimed `FOR UPDATE`, not
+  `SKIP LOCKED`: skipping a row someone else holds would let the later rows of its key
+  overtake it. SQLite runs one relay per database file.
 
 A row Kafka refuses while the broker answers (a missing topic, an ACL, a record too
 large) counts an attempt; after `max_attempts` it is *parked* (`parked_at`,
@@ -45,6 +47,7 @@ from lobu.shared.envelope import KafkaRecord, to_kafka_record
 from lobu.shared.kafka import KafkaUnavailableError
 from lobu.shared.metrics import ServiceMetrics
 from lobu.shared.outbox import OutboxMessage
+from lobu.shared.relay_lease import RelayLease
 from lobu.shared.tracing import context_of, current_traceparent, tracer
 
 logger = logging.getLogger(__name__)
@@ -54,7 +57,8 @@ PublishRecord = Callable[[str, KafkaRecord], Awaitable[None]]
 # True when Kafka answers a metadata request now (tells a refusal from an outage).
 KafkaAnswers = Callable[[], Awaitable[bool]]
 
-# pg_try_advisory_xact_lock key of "the outbox relay of this database" ("lobu" + 1).
+# pg_try_advisory_xact_lock key of "a relay round of this database" ("lobu" + 1): the
+# fence between the last round of a lease holder and the first of the next.
 RELAY_LOCK_KEY = 0x6C6F_6275_0001
 
 
@@ -82,6 +86,7 @@ class OutboxRelay:
         kafka_answers: KafkaAnswers | None = None,
         backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 10.0,
+        lease: RelayLease | None = None,
     ) -> None:
         self._sessions = sessions
         self._publish = publish
@@ -95,9 +100,11 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_gauge_update = 0.0
+        self._lease = lease or RelayLease(sessions.kw.get("bind"), metrics=metrics)
 
     def start(self) -> None:
         """Run the relay in the background."""
+        self._lease.start(on_acquired=self.wake)
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     def wake(self) -> None:
@@ -107,12 +114,21 @@ class OutboxRelay:
         """
         self._wake.set()
 
+    @property
+    def active(self) -> bool:
+        """True while this replica is the one that publishes (always on SQLite)."""
+        return self._lease.active
+
     async def stop(self) -> None:
-        """Stop the relay (a round in flight rolls back; its rows go out again later)."""
+        """Stop the relay (a round in flight rolls back; its rows go out again later).
+
+        The lease is given up afterwards, so a standby replica takes over at once.
+        """
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._lease.stop()
 
     async def _run(self) -> None:
         failures = 0
@@ -156,9 +172,11 @@ class OutboxRelay:
 
     async def publish_round(self) -> RoundResult:
         """One round: claim a batch, publish it key by key, mark each row by its outcome."""
+        if not await self._lease.hold():
+            return RoundResult(0)  # a standby: another replica is the active relay
         async with self._sessions() as session, session.begin():
             if not await _hold_relay_lock(session):
-                return RoundResult(0)  # another replica is publishing this round
+                return RoundResult(0)  # the previous holder's last round is still open
             rows = await self._claim(session)
             if not rows:
                 return RoundResult(0)
@@ -279,7 +297,7 @@ class OutboxRelay:
 
 
 async def _hold_relay_lock(session: AsyncSession) -> bool:
-    """Take this round's relay lock (PostgreSQL); False when another relay holds it."""
+    """Take this round's fence lock (PostgreSQL); False while another round holds it."""
     if session.get_bind().dialect.name != "postgresql":
         return True
     taken = await session.scalar(
