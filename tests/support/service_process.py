@@ -59,6 +59,19 @@ class ServiceProcess:
             f"(last: {last}); see {self.log_file}"
         )
 
+    @property
+    def pid(self) -> int | None:
+        """The process id while it runs (uvicorn serves in this process: no workers)."""
+        return self._process.pid if self._process is not None else None
+
+    def kill(self) -> None:
+        """SIGKILL the process, as a crash or the OOM killer would: no clean-up at all."""
+        if self._process is None:
+            return
+        self._process.kill()
+        self._process.wait()
+        self._process = None
+
     def log_records(self) -> list[dict[str, Any]]:
         """The JSON log lines the process has written so far (uvicorn's plain lines left out)."""
         records = []
