@@ -25,21 +25,21 @@ import logging
 import time
 import uuid
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 import lobu.shared.inbox  # noqa: F401  # registers the table
+from bench.outbox_relay import baseline as bare_producer
 from lobu.shared.consumer import ReliableConsumer, subscribe
-from lobu.shared.contracts.directory import ALLIANCE_CREATED, AllianceCreated
+from lobu.shared.contracts.directory import ALLIANCE_CREATED
 from lobu.shared.database import create_engine, create_session_factory
-from lobu.shared.envelope import Envelope, to_kafka_record
+from lobu.shared.envelope import Envelope
 from lobu.shared.kafka import create_broker
 from lobu.shared.logs import configure_logging
 from lobu.shared.metrics import ServiceMetrics
@@ -55,29 +55,8 @@ def _plain_url(sqlalchemy_url: str) -> str:
 
 
 async def fill(bootstrap: str, topic: str, count: int) -> None:
-    """Put `count` alliance-created events on `topic` (a bare idempotent producer)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        now = datetime.now(UTC)
-        sends = []
-        for n in range(count):
-            data = AllianceCreated(
-                id=str(uuid.uuid4()), slug=f"buendnis-{n}", name=f"Bündnis {n}", state="NI",
-                postal_code="30159", city="Hannover", topics=[], version=1,
-                created_at=now, updated_at=now,
-            )  # fmt: skip
-            record = to_kafka_record(
-                Envelope(type=ALLIANCE_CREATED, source="/bench", subject=data.id,
-                         data=data.model_dump(mode="json"))
-            )  # fmt: skip
-            sends.append(
-                await producer.send(topic, record.value, key=record.key,
-                                    headers=list(record.headers.items()))
-            )  # fmt: skip
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
+    """Put `count` alliance-created events on `topic` (the relay benchmark's bare producer)."""
+    await bare_producer(bootstrap, topic, count)
 
 
 async def floor(bootstrap: str, database_url: str, topic: str, count: int) -> float:
