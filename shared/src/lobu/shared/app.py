@@ -22,6 +22,7 @@ from lobu.shared.openapi import document_problem_responses
 from lobu.shared.routing import check_guarded
 from lobu.shared.runtime import ServiceRuntime
 from lobu.shared.tracing import provider as tracing_provider
+from lobu.shared.web_sessions import install_page_handlers
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -122,6 +123,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.token_verifier = runtime.token_verifier
     install_problem_handlers(app)
+    install_page_handlers(app, settings)
     document_problem_responses(app)
     # Inside the request metrics, so that refused requests are counted too.
     app.add_middleware(RefuseUnstorableText)

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -72,27 +72,35 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Caller:
         """The caller a valid token names; InvalidTokenError says what is wrong."""
+        return caller_of(self.claims(token))
+
+    def claims(self, token: str, *, require: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The claims of a valid token, which must also carry `require`."""
         try:
-            claims = jwt.decode(
+            return jwt.decode(
                 token,
                 self._key,
                 algorithms=[self._algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require": ["exp", "sub", "role", "iss", "aud"]},
+                options={"require": ["exp", "sub", "role", "iss", "aud", *require]},
             )
         except jwt.PyJWTError as error:
             raise InvalidTokenError(str(error)) from error
-        try:
-            role = Role(claims["role"])
-        except ValueError:
-            raise InvalidTokenError(f"unknown role {claims['role']!r}") from None
-        alliance_id = claims.get("alliance_id")
-        if alliance_id is not None and not isinstance(alliance_id, str):
-            raise InvalidTokenError("the claim alliance_id must be a string")
-        if role is Role.ALLIANCE and not alliance_id:
-            raise InvalidTokenError("an alliance token needs the claim alliance_id")
-        return Caller(subject=str(claims["sub"]), role=role, alliance_id=alliance_id)
+
+
+def caller_of(claims: dict[str, Any]) -> Caller:
+    """The caller that verified claims name; InvalidTokenError for unusable ones."""
+    try:
+        role = Role(claims["role"])
+    except ValueError:
+        raise InvalidTokenError(f"unknown role {claims['role']!r}") from None
+    alliance_id = claims.get("alliance_id")
+    if alliance_id is not None and not isinstance(alliance_id, str):
+        raise InvalidTokenError("the claim alliance_id must be a string")
+    if role is Role.ALLIANCE and not alliance_id:
+        raise InvalidTokenError("an alliance token needs the claim alliance_id")
+    return Caller(subject=str(claims["sub"]), role=role, alliance_id=alliance_id)
 
 
 def create_token(

@@ -26,6 +26,7 @@ from lobu.shared.auth import admin_caller, authenticate, required_caller
 from lobu.shared.errors import RequestTooLargeError
 from lobu.shared.idempotency import IDEMPOTENCY_HEADER, respond_idempotently
 from lobu.shared.input_text import UnstorableTextError, json_text_problem
+from lobu.shared.web_sessions import admin_page, coordinator_page, signed_in_page
 
 MIB = 1024 * 1024
 # JSON bodies of every write route; a route that takes files says more (max_body_size=).
@@ -39,6 +40,13 @@ def _calls(dependant: Dependant) -> set[Any]:
         found.add(dependency.call)
         found |= _calls(dependency)
     return found
+
+
+def _page_check(calls: set[Any]) -> Callable[[Request], Any] | None:
+    for dependency in (admin_page, coordinator_page, signed_in_page):
+        if dependency in calls:
+            return dependency
+    return None
 
 
 def _declared_length(request: Request) -> int | None:
@@ -76,6 +84,8 @@ class GuardedRoute(APIRoute):
         calls = _calls(self.dependant)
         self.needs_admin = admin_caller in calls
         self.needs_caller = self.needs_admin or required_caller in calls
+        # Pages: the session cookie (or a bearer token), checked before the body too.
+        self.page_check = _page_check(calls)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Token and declared length first; then FastAPI reads, limits and parses the body."""
@@ -83,6 +93,8 @@ class GuardedRoute(APIRoute):
             request = Request(scope, receive)
             if self.needs_caller:
                 authenticate(request, admin=self.needs_admin)
+            if self.page_check is not None:
+                self.page_check(request)
             declared = _declared_length(request)
             if self.max_body_size is not None and declared and declared > self.max_body_size:
                 raise RequestTooLargeError.for_limit(self.max_body_size)

@@ -83,6 +83,15 @@ class ServiceSettings(BaseSettings):
         "exported only when this or OTEL_EXPORTER_OTLP_ENDPOINT is set",
     )
     consumer_lag_seconds: float = Field(default=10.0, gt=0)  # lobu_consumer_lag_records refresh
+    # Where each service's pages are, for the sign-in redirect and the pages' navigation;
+    # the session cookie is set by the directory and sent to every service on that host.
+    directory_url: str = "http://127.0.0.1:8001"
+    surveys_url: str = "http://127.0.0.1:8002"
+    events_url: str = "http://127.0.0.1:8003"
+    notifications_url: str = "http://127.0.0.1:8004"
+    session_cookie_secure: bool | None = Field(
+        default=None, description="Secure flag of the session cookie; unset, on in production"
+    )
     privacy_hash_secret: SecretStr | None = Field(
         default=None,
         description="HMAC key of the keyed hashes that stand for an address in the privacy "
@@ -117,3 +126,10 @@ class ServiceSettings(BaseSettings):
                 f"(this is {self.environment!r}). Set {prefix}JWT_SECRET to a secret of your own."
             )
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies carry Secure: as configured, else everywhere but development/test."""
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.environment == "production"

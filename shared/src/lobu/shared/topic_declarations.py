@@ -31,7 +31,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
-from lobu.shared.topics import ALL_TOPICS, DIRECTORY_ALLIANCE_CONTACTS, dead_letter_topic
+from lobu.shared.topics import (
+    ALL_TOPICS,
+    DIRECTORY_ALLIANCE_CONTACTS,
+    DIRECTORY_SIGN_IN_LINK,
+    dead_letter_topic,
+)
 
 __all__ = [
     "TopicSpec", "TopicsReport", "add_topics_command", "apply_topics", "declared_topics",
@@ -66,11 +71,13 @@ class TopicSpec:
 
 # Topics that differ from the defaults. The contacts topic is compacted: it keeps the
 # latest contacts of every alliance (a new replica can be built from it) and not the
-# history of a person's address.
+# history of a person's address. Sign-in links are credentials for 15 minutes: a day
+# of them is enough to mail each one, even after an outage of notifications.
 _OVERRIDES: dict[str, TopicSpec] = {
     DIRECTORY_ALLIANCE_CONTACTS: TopicSpec(
         DIRECTORY_ALLIANCE_CONTACTS, retention=None, compacted=True
     ),
+    DIRECTORY_SIGN_IN_LINK: TopicSpec(DIRECTORY_SIGN_IN_LINK, retention=timedelta(days=1)),
 }
 
 

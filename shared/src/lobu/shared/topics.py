@@ -10,6 +10,9 @@ DIRECTORY_ALLIANCE_CONTACTS = "directory.alliance-contacts"
 # Internal: messages citizens write to an alliance on its page (name, email, text).
 # Only notifications may read it; in production it is ACL-restricted, short retention.
 DIRECTORY_CONTACT_MESSAGE = "directory.contact-message"
+# Internal: one-time sign-in links (the address and the link, a credential valid 15
+# minutes). Only notifications may read it; in production ACL-restricted, short retention.
+DIRECTORY_SIGN_IN_LINK = "directory.sign-in-link"
 
 # Public facts about surveys (opened, closed, results published) and their responses
 # (which alliance submitted when, never the answers).
@@ -33,7 +36,7 @@ PRIVACY_ANSWER = "privacy.answer"
 ALL_TOPICS: tuple[str, ...] = (DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS)
 ALL_TOPICS += (SURVEYS_SURVEY, SURVEYS_RESPONSE, SURVEYS_INVITATION)
 ALL_TOPICS += (EVENTS_ACTION, EVENTS_REGISTRATION)
-ALL_TOPICS += (DIRECTORY_CONTACT_MESSAGE,)
+ALL_TOPICS += (DIRECTORY_CONTACT_MESSAGE, DIRECTORY_SIGN_IN_LINK)
 ALL_TOPICS += (PRIVACY_REQUEST, PRIVACY_ANSWER)
 
 

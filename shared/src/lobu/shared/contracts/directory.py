@@ -28,6 +28,7 @@ from lobu.shared.topics import (
     DIRECTORY_ALLIANCE,
     DIRECTORY_ALLIANCE_CONTACTS,
     DIRECTORY_CONTACT_MESSAGE,
+    DIRECTORY_SIGN_IN_LINK,
 )
 
 ALLIANCE_CREATED = "lobu.directory.alliance.created.v1"
@@ -36,6 +37,7 @@ ALLIANCE_DELETED = "lobu.directory.alliance.deleted.v1"
 ALLIANCE_SNAPSHOT = "lobu.directory.alliance.snapshot.v1"
 ALLIANCE_CONTACTS_CHANGED = "lobu.directory.alliance-contacts.changed.v1"
 CONTACT_MESSAGE_SUBMITTED = "lobu.directory.contact-message.submitted.v1"
+SIGN_IN_LINK_REQUESTED = "lobu.directory.sign-in-link.requested.v1"
 
 PostalCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -210,6 +212,25 @@ class ContactMessageSubmitted(ContractModel):
     submitted_at: datetime
 
 
+class SignInLinkRequested(ContractModel):
+    """A known person asked to sign in: mail them their one-time link (personal data).
+
+    Only an address that belongs to an alliance contact or to the Servicebüro's staff
+    list gets one; the directory answers every request alike, so the page never tells
+    whether an address is known. The link is a credential: single use, valid until
+    `expires_at` (15 minutes by default); the directory keeps only its hash.
+    """
+
+    request_id: str = Field(max_length=64)
+    email: EmailStr
+    link: Annotated[str, StringConstraints(max_length=500)]
+    expires_at: datetime
+    requested_at: datetime
+    # Whom the link signs in as, for the mail's wording: "staff", or the alliances' names.
+    staff: bool = False
+    alliance_names: list[ShortText] = Field(default_factory=list, max_length=20)
+
+
 DIRECTORY_EVENTS = (
     EventDefinition(
         ALLIANCE_CREATED, DIRECTORY_ALLIANCE, AllianceCreated, "An alliance was created."
@@ -238,6 +259,13 @@ DIRECTORY_EVENTS = (
         DIRECTORY_CONTACT_MESSAGE,
         ContactMessageSubmitted,
         "A citizen's message to an alliance's contacts (internal topic, personal data).",
+        personal_data=True,
+    ),
+    EventDefinition(
+        SIGN_IN_LINK_REQUESTED,
+        DIRECTORY_SIGN_IN_LINK,
+        SignInLinkRequested,
+        "A one-time sign-in link for a known address (internal topic, personal data).",
         personal_data=True,
     ),
 )
