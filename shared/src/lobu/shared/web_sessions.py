@@ -281,22 +281,38 @@ CoordinatorPage = Annotated[Caller, Depends(coordinator_page)]
 CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 
-def page_environment(package: str, settings: ServiceSettings) -> Environment:
+def page_environment(package: str, settings: ServiceSettings | None = None) -> Environment:
     """A service's Jinja2 environment for pages: its own templates, then the shared ones
-    (`lobu/session_nav.html`, `lobu/csrf_field.html`), autoescaped, with `links`."""
+    (`lobu/session_nav.html`, `lobu/csrf_field.html`), autoescaped.
+
+    The templates find `links` (PageLinks) and the session in what `session_context`
+    gives; `settings`, when given, also makes `links` a global (for templates rendered
+    without a request).
+    """
     environment = Environment(
         loader=ChoiceLoader([PackageLoader(package, "templates"), _shared_templates.loader]),  # type: ignore[list-item]
         autoescape=select_autoescape(["html"]),
     )
-    environment.globals["links"] = PageLinks.from_settings(settings)
+    if settings is not None:
+        environment.globals["links"] = PageLinks.from_settings(settings)
     environment.globals["csrf_field_name"] = CSRF_FIELD
     return environment
 
 
 def session_context(request: Request) -> dict[str, Any]:
-    """What every page template needs: the session (or None) and its CSRF value."""
+    """What every page template needs: the session (or None), its CSRF value, the links."""
     session = browser_session(request)
-    return {"session": session, "csrf_token": session.csrf_token if session else ""}
+    return {
+        "session": session,
+        "csrf_token": session.csrf_token if session else "",
+        "links": page_links(request),
+    }
+
+
+def page_links(request: Request) -> PageLinks:
+    """The links of the app's settings (set by `install_page_handlers`)."""
+    links: PageLinks = request.app.state.page_links
+    return links
 
 
 def _page(status: int, *, title: str, message: str, links: PageLinks, back: str) -> HTMLResponse:
@@ -308,6 +324,7 @@ def _page(status: int, *, title: str, message: str, links: PageLinks, back: str)
 def install_page_handlers(app: FastAPI, settings: ServiceSettings) -> None:
     """Answer the page errors above: 303 to the sign-in page, or a German 403 page."""
     links = PageLinks.from_settings(settings)
+    app.state.page_links = links
 
     async def on_sign_in_required(request: Request, _error: Exception) -> Response:
         back = str(request.url) if request.method == "GET" else None
