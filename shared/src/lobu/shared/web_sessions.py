@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 import jwt
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData, UploadFile
 
@@ -297,6 +298,11 @@ def page_environment(package: str, settings: ServiceSettings | None = None) -> E
         environment.globals["links"] = PageLinks.from_settings(settings)
     environment.globals["csrf_field_name"] = CSRF_FIELD
     return environment
+
+
+def page_templates(package: str) -> Jinja2Templates:
+    """`page_environment` as Jinja2Templates whose every response has `session_context`."""
+    return Jinja2Templates(env=page_environment(package), context_processors=[session_context])
 
 
 def session_context(request: Request) -> dict[str, Any]:

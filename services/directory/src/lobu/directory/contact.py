@@ -6,30 +6,22 @@ and notifications mails the contacts with Reply-To the sender. The event's contr
 marked as personal data, so the relay empties the outbox row once Kafka has it: the
 directory keeps no message text.
 
-The rate limit counts accepted messages per client and per alliance in fixed windows.
-Each count is one `INSERT … ON CONFLICT DO UPDATE SET count = count + 1 RETURNING
-count`: the row lock of the upsert orders concurrent requests, so of N requests at
-once exactly `limit` see a count within it, however many processes serve them (a
-"count, then insert" would let them all read the same count). Over the limit, the
-transaction rolls back: nothing is published and the counts stay as they were.
+The rate limit counts accepted messages per client and per alliance in fixed windows
+(rate_limits.py); over the limit, the transaction rolls back: nothing is published.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
 
 from lobu.directory.contact_form import ContactForm
 from lobu.directory.errors import ContactRateLimitedError
-from lobu.directory.models import ContactRateWindow
+from lobu.directory.rate_limits import hashed_key, over_limit
 from lobu.directory.schemas import AlliancePrivate
 from lobu.shared import add_event, transaction, utc_now
 from lobu.shared.contracts.directory import CONTACT_MESSAGE_SUBMITTED, ContactMessageSubmitted
@@ -86,39 +78,17 @@ class ContactMessages:
     async def _check_limits(
         self, session: AsyncSession, alliance_id: str, client: str, now: datetime
     ) -> None:
-        window = self._limits.window_seconds
-        start = datetime.fromtimestamp(now.timestamp() // window * window, tz=now.tzinfo)
-        # Windows before the last one count for nothing any more (and hold hashes).
-        await session.execute(
-            delete(ContactRateWindow).where(
-                col(ContactRateWindow.window_start) < start - timedelta(seconds=window)
-            )
-        )
-        keys = {
+        limits = {
             f"alliance:{alliance_id}": self._limits.per_alliance,
             f"client:{client_key(client)}": self._limits.per_client,
         }
-        for key in sorted(keys):  # one order for every request: no deadlock between two
-            if await _count_one_more(session, key, start) > keys[key]:
-                raise ContactRateLimitedError(key.split(":", 1)[0])
+        limited = await over_limit(
+            session, limits, now=now, window_seconds=self._limits.window_seconds
+        )
+        if limited is not None:
+            raise ContactRateLimitedError(limited.split(":", 1)[0])
 
 
 def client_key(address: str) -> str:
     """The rate limit's name for a client address: a hash, not the address."""
-    return hashlib.sha256(f"lobu-contact:{address}".encode()).hexdigest()[:40]
-
-
-async def _count_one_more(session: AsyncSession, key: str, start: datetime) -> int:
-    """Add one to the key's count in the window, atomically; the count after it."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = ContactRateWindow.__table__  # type: ignore[attr-defined]
-    statement = (
-        dialect.insert(table)
-        .values(key=key, window_start=start, count=1)
-        .on_conflict_do_update(
-            index_elements=["key", "window_start"], set_={"count": table.c["count"] + 1}
-        )
-        .returning(table.c["count"])
-    )
-    count: int = (await session.execute(statement)).scalar_one()
-    return count
+    return hashed_key("contact", address)

@@ -9,8 +9,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lobu.directory.contact_form import FIELDS as CONTACT_FIELDS
 from lobu.directory.contact_form import HONEYPOT, MAX_EMAIL, MAX_MESSAGE, MAX_NAME, ContactForm
@@ -30,17 +28,13 @@ from lobu.shared.contracts.vocabulary import (
 )
 from lobu.shared.germany_map import GermanyMap, MapPoint, render_germany_map
 from lobu.shared.pagination import CursorError
+from lobu.shared.web_sessions import page_templates
 
 if TYPE_CHECKING:
     from lobu.directory.schemas import AllianceHit, AlliancePrivate
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(
-    env=Environment(
-        loader=PackageLoader("lobu.directory", "templates"),
-        autoescape=select_autoescape(["html"]),
-    )
-)
+templates = page_templates("lobu.directory")
 templates.env.globals.update(
     states=STATES, topics=TOPICS, partner_types=PARTNER_TYPES, statuses=STATUSES,
     staffing=STAFFING, awards=AWARDS, platforms=SOCIAL_PLATFORMS,

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Text, cast, func, null, select, update
+from sqlalchemy import null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from lobu.directory.models import Alliance
+from lobu.directory.contact_lookup import alliances_with_contact, is_contact
 from lobu.directory.privacy_models import PrivacyAnswer, PrivacyRequest
 from lobu.directory.service import AllianceDirectory
 from lobu.shared import Caller, Role
-from lobu.shared.privacy import AddressHasher, ErasedCounts, FoundRecords, normalise_address
+from lobu.shared.privacy import AddressHasher, ErasedCounts, FoundRecords
 
 # Who the alliances' audit names for an erasure's edits.
 PRIVACY_ACTOR = Caller(subject="datenschutz-loeschung", role=Role.ADMIN)
@@ -34,9 +34,9 @@ class DirectoryPersonalData:
     async def find(self, session: AsyncSession, email: str) -> FoundRecords:
         """Every contact entry with the address, with its alliance."""
         records: list[dict[str, Any]] = []
-        for alliance in await _alliances_with(session, email):
+        for alliance in await alliances_with_contact(session, email, for_update=True):
             for contact in alliance.contacts:
-                if _is(contact, email):
+                if is_contact(contact, email):
                     records.append(
                         {"alliance_id": alliance.id, "alliance_name": alliance.name, **contact}
                     )
@@ -45,8 +45,8 @@ class DirectoryPersonalData:
     async def erase(self, session: AsyncSession, email: str) -> ErasedCounts:
         """Remove the address from every alliance's contacts; forget earlier exports."""
         removed = 0
-        for alliance in await _alliances_with(session, email):
-            kept = [contact for contact in alliance.contacts if not _is(contact, email)]
+        for alliance in await alliances_with_contact(session, email, for_update=True):
+            kept = [contact for contact in alliance.contacts if not is_contact(contact, email)]
             if len(kept) == len(alliance.contacts):
                 continue
             removed += len(alliance.contacts) - len(kept)
@@ -67,18 +67,3 @@ class DirectoryPersonalData:
             .execution_options(synchronize_session=False)
         )
         return {"contacts": removed, "access_exports": int(getattr(exports, "rowcount", 0) or 0)}
-
-
-def _is(contact: dict[str, Any], email: str) -> bool:
-    return normalise_address(str(contact.get("email", ""))) == email
-
-
-async def _alliances_with(session: AsyncSession, email: str) -> list[Alliance]:
-    # The JSON text as a coarse filter; `_is` decides per contact.
-    rows = await session.scalars(
-        select(Alliance)
-        .where(func.lower(cast(col(Alliance.contacts), Text)).contains(email, autoescape=True))
-        .order_by(col(Alliance.id))
-        .with_for_update()
-    )
-    return list(rows)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from lobu.shared import ServiceSettings
@@ -29,3 +31,15 @@ class DirectorySettings(ServiceSettings):
     privacy_services: list[str] = Field(
         default_factory=lambda: ["directory", "events", "notifications", "surveys"]
     )
+    # Sign-in by one-time link (sign_in.py): Servicebüro staff by this list (admins), alliance
+    # coordinators by being a contact of an alliance. Links go through notifications.
+    staff_emails: list[str] = Field(default_factory=list)
+    sign_in_link_minutes: int = Field(default=15, ge=1, le=60)
+    session_minutes: int = Field(default=120, ge=5, le=720)
+    # Link requests per window for one address and from one client address; more: 429.
+    sign_in_limit_per_address: int = Field(default=5, ge=1)
+    sign_in_limit_per_client: int = Field(default=20, ge=1)
+    sign_in_window_seconds: int = Field(default=3600, ge=60)
+    sign_in_audit_retention: timedelta = Field(default=timedelta(days=365))
+    # RS256 deployments: the private key that signs session tokens (PEM); HS256 uses jwt_secret.
+    jwt_private_key: SecretStr | None = None
