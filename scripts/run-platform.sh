@@ -16,6 +16,11 @@ done < deploy/local/ports.env
 kafka="127.0.0.1:$KAFKA_PORT"
 for service in DIRECTORY SURVEYS EVENTS NOTIFICATIONS; do
   export "LOBU_${service}_KAFKA_BOOTSTRAP_SERVERS=$kafka"
+  # Where each service's pages are: sign-in redirects and the pages' navigation.
+  export "LOBU_${service}_DIRECTORY_URL=http://127.0.0.1:$DIRECTORY_PORT"
+  export "LOBU_${service}_SURVEYS_URL=http://127.0.0.1:$SURVEYS_PORT"
+  export "LOBU_${service}_EVENTS_URL=http://127.0.0.1:$EVENTS_PORT"
+  export "LOBU_${service}_NOTIFICATIONS_URL=http://127.0.0.1:$NOTIFICATIONS_PORT"
 done
 export KAFKA_BOOTSTRAP_SERVERS="$kafka"  # for `lobu dlq` in the same shell
 export LOBU_NOTIFICATIONS_SMTP_PORT="$MAIL_PORT"
@@ -24,7 +29,7 @@ export LOBU_EVENTS_PUBLIC_URL="http://127.0.0.1:$EVENTS_PORT"
 
 if [ "${1:-}" = "--print-env" ]; then
   for name in "${port_names[@]}"; do echo "$name=${!name}"; done
-  env | grep -E '^LOBU_[A-Z]+_(KAFKA_BOOTSTRAP_SERVERS|SMTP_PORT|PUBLIC_BASE_URL|PUBLIC_URL)=' | sort
+  env | grep -E '^LOBU_[A-Z]+_(KAFKA_BOOTSTRAP_SERVERS|SMTP_PORT|PUBLIC_BASE_URL|PUBLIC_URL|DIRECTORY_URL|SURVEYS_URL|EVENTS_URL|NOTIFICATIONS_URL)=' | sort
   exit 0
 fi
 

@@ -20,7 +20,8 @@ SERVICES = {
     "directory": (
         "lobu.directory:migrations",
         {"alliances", "alliance_topics", "alliance_partners", "alliance_awards", "alliance_audit"}
-        | {"contact_rate_windows", "privacy_requests", "privacy_answers"},
+        | {"contact_rate_windows", "privacy_requests", "privacy_answers"}
+        | {"sign_in_links", "sign_in_audit"},
     ),
     "events": (
         "lobu.events:migrations",

@@ -10,6 +10,7 @@ from lobu.directory.contact import ContactLimits, ContactMessages
 from lobu.directory.contact_pages import router as contact_router
 from lobu.directory.demo import load_demo_data_if_empty
 from lobu.directory.geo import register_sqlite_functions
+from lobu.directory.my_alliance_pages import router as my_alliance_router
 from lobu.directory.pages import router as pages_router
 from lobu.directory.places import Gazetteer
 from lobu.directory.privacy_api import privacy_router
@@ -17,6 +18,9 @@ from lobu.directory.privacy_wiring import attach_privacy, set_up_privacy
 from lobu.directory.search import AllianceSearch
 from lobu.directory.service import AllianceDirectory
 from lobu.directory.settings import DirectorySettings
+from lobu.directory.sign_in_pages import router as sign_in_router
+from lobu.directory.sign_in_wiring import set_up_sign_in
+from lobu.directory.staff_pages import router as staff_router
 from lobu.shared import ServiceRuntime, create_service_app
 from lobu.shared.contracts.directory import DIRECTORY_EVENTS
 from lobu.shared.database import is_postgresql
@@ -48,10 +52,14 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
             pages_router,
             contact_router,
             privacy_router,
+            sign_in_router,
+            my_alliance_router,
+            staff_router,
         ],
         on_start=[load_demo_data],
     )
     app.state.directory = directory
+    set_up_sign_in(app, runtime, settings)
     attach_privacy(app, privacy_requests)
     app.state.contact_messages = ContactMessages(
         runtime.sessions,
