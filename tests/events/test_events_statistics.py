@@ -128,5 +128,10 @@ async def test_statistics_are_for_the_servicebuero_only(client: httpx.AsyncClien
         assert (
             await client.get(f"/editions/{YEAR}/{path}", headers=COORDINATOR)
         ).status_code == 403
-    assert (await client.get(f"/aktionstag/{YEAR}/statistik")).status_code == 401
+    # The report is a page: anonymous people are sent to sign in, coordinators refused.
+    anonymous = await client.get(f"/aktionstag/{YEAR}/statistik")
+    assert anonymous.status_code == 303
+    assert "/anmelden?weiter=" in anonymous.headers["location"]
+    refused = await client.get(f"/aktionstag/{YEAR}/statistik", headers=COORDINATOR)
+    assert refused.status_code == 403
     assert (await client.get("/editions/2031/statistics", headers=ADMIN)).status_code == 404

@@ -9,7 +9,10 @@ from fastapi import FastAPI
 
 from lobu.events.api import actions_router, editions_router, registrations_router
 from lobu.events.consumers import subscribe_to_alliances
+from lobu.events.coordinator_pages import router as coordinator_pages
 from lobu.events.demo import load_demo_data_when_ready
+from lobu.events.moderation_pages import router as moderation_pages
+from lobu.events.page_support import page_templates
 from lobu.events.programme import Programme
 from lobu.events.programme_pages import router as programme_pages
 from lobu.events.registration_pages import router as registration_pages
@@ -72,11 +75,14 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
             statistics_routes,  # before the programme pages: /aktionstag/{year}/statistik
             programme_pages,
             registration_pages,
+            coordinator_pages,
+            moderation_pages,
         ],
         on_start=[start_demo, start_reminders],
         on_stop=[stop_demo, scheduler.stop],
     )
     app.state.settings = settings
+    app.state.page_templates = page_templates(settings)
     app.state.editions = editions
     app.state.actions = actions
     app.state.registrations = Registrations(

@@ -9,13 +9,14 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lobu.events.domain import BERLIN
 from lobu.events.programme import ProgrammeQuery
 from lobu.shared import as_utc
 from lobu.shared.contracts.events import TARGET_GROUPS
 from lobu.shared.contracts.vocabulary import STATES
+from lobu.shared.settings import ServiceSettings
+from lobu.shared.web_sessions import page_environment, session_context
 
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
@@ -49,15 +50,15 @@ def german_number(value: float, places: int = 1) -> str:
     return f"{value:.{places}f}".replace(".", ",")
 
 
-templates = Jinja2Templates(
-    env=Environment(
-        loader=PackageLoader("lobu.events", "templates"), autoescape=select_autoescape(["html"])
-    )
-)
-templates.env.globals.update(
-    states=STATES, target_groups=TARGET_GROUPS, german_day=german_day, german_time=german_time,
-    german_span=german_span, german_number=german_number,
-)  # fmt: skip
+def page_templates(settings: ServiceSettings) -> Jinja2Templates:
+    """The service's templates over the shared ones (session nav, CSRF field), for main.py."""
+    templates = Jinja2Templates(env=page_environment("lobu.events", settings))
+    templates.env.globals.update(
+        states=STATES, target_groups=TARGET_GROUPS, german_day=german_day,
+        german_time=german_time, german_span=german_span, german_number=german_number,
+    )  # fmt: skip
+    return templates
+
 
 # Pages holding a secret link or personal data must not travel on or be cached.
 PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -71,9 +72,13 @@ def render(
     status_code: int = 200,
     private: bool = False,
 ) -> HTMLResponse:
-    """A page from `templates/`."""
+    """A page from `templates/`, with the session (for the nav) and its CSRF value."""
+    templates: Jinja2Templates = state_of(request, "page_templates")
+    shared = session_context(request)
+    # A page that names the signed-in person is theirs alone: not cached, not referred.
+    private = private or shared["session"] is not None
     return templates.TemplateResponse(
-        request, name, context, status_code=status_code,
+        request, name, shared | context, status_code=status_code,
         headers=PRIVATE_HEADERS if private else None,
     )  # fmt: skip
 

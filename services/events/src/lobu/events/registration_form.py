@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.networks import EmailStr
 
 from lobu.events.schemas import RegistrationCreate
+from lobu.shared.input_text import text_problem
 
 CSRF_COOKIE = "lobu_events_csrf"
 MAX_FORM_BYTES = 16 * 1024
@@ -27,6 +28,10 @@ MAX_NAME = 200
 MAX_EMAIL = 320
 _SEATS = re.compile(r"[0-9]{1,4}", re.ASCII)
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+UNSTORABLE = (
+    "Diese Angabe enthält ein Zeichen, das wir nicht speichern können (ein Nullzeichen oder "
+    "ein ungültiges Unicode-Zeichen). Bitte entfernen Sie es."
+)
 
 
 def new_csrf_cookie() -> str:
@@ -62,6 +67,12 @@ def read_registration_form(body: bytes, *, max_seats: int) -> RegistrationForm:
     fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), keep_blank_values=True)
     values = {name: fields.get(name, [""])[0].strip() for name in ("name", "email", "seats")}
     form = RegistrationForm(values=values, csrf=fields.get("csrf", [""])[0])
+    unstorable = [name for name, value in values.items() if text_problem(value)]
+    for name in unstorable:
+        # PostgreSQL's text refuses U+0000: said here, next to the field, not a 500 later.
+        form.errors[name] = UNSTORABLE
+    if unstorable:
+        return form
     if not values["name"]:
         form.errors["name"] = "Bitte geben Sie Ihren Namen an."
     elif len(values["name"]) > MAX_NAME:

@@ -17,6 +17,7 @@ from lobu.events.schemas import EditionStatistics, LandStatistics
 from lobu.events.statistics import EditionFigures, LandFigures, Statistics, csv_rows, percent_de
 from lobu.shared import AdminCaller, ServiceRouter
 from lobu.shared.spreadsheet_csv import excel_csv_lines
+from lobu.shared.web_sessions import AdminPage
 
 router = ServiceRouter(tags=["statistics"])
 PRIVATE = {"Cache-Control": "no-store"}
@@ -71,8 +72,11 @@ async def edition_statistics_csv(
 
 
 @router.get("/aktionstag/{year}/statistik", response_class=HTMLResponse, include_in_schema=False)
-async def statistics_page(request: Request, year: YearPath, _caller: AdminCaller) -> HTMLResponse:
-    """The short report of the day: totals, the table per Land, the CSV link (admin)."""
+async def statistics_page(request: Request, year: YearPath, _caller: AdminPage) -> HTMLResponse:
+    """The short report of the day: totals, the table per Land, the CSV link (admin).
+
+    A page: staff reach it with their session (a bearer token still works for programs).
+    """
     figures = await _figures(request, year)
     context = {"figures": figures, "year": year, "percent": percent_de}
     response = render(request, "statistics.html", context, private=True)
