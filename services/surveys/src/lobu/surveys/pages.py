@@ -22,7 +22,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from lobu.shared import ServiceRouter
-from lobu.shared.web_sessions import CheckedForm, CoordinatorPage
+from lobu.shared.web_sessions import CheckedForm, CoordinatorPage, browser_session
 from lobu.surveys.answering import (
     SESSION_PAGE,
     AllianceKey,
@@ -31,7 +31,12 @@ from lobu.surveys.answering import (
     LinkKey,
     NoOpenSurvey,
 )
-from lobu.surveys.errors import InvalidAnswersError, InvitationNotFoundError, SurveyClosedError
+from lobu.surveys.errors import (
+    InvalidAnswersError,
+    InvitationNotFoundError,
+    NotYourInvitationError,
+    SurveyClosedError,
+)
 from lobu.surveys.page_templates import render
 from lobu.surveys.schemas import AnswersForm, AnswersSubmission, QuestionSpec, QuestionType
 
@@ -95,6 +100,8 @@ async def _form_or_page(request: Request, page: AnswerPage) -> AnswersForm | HTM
         return await _desk(request).form_of(page.key)
     except InvitationNotFoundError:
         return _page(request, page, "not_found.html", {}, 404)
+    except NotYourInvitationError:
+        return _page(request, page, "not_yours.html", {}, 403)
     except SurveyClosedError as error:
         return _page(request, page, "closed.html", {"detail": error.detail}, 410)
 
@@ -129,14 +136,17 @@ async def answer(request: Request, page: AnswerPage, fields: dict[str, list[str]
     return _form_page(request, page, form, saved.draft, errors={}, saved=True)
 
 
-def _link_page(token: str) -> AnswerPage:
-    return AnswerPage(key=LinkKey(token), by_link=True, again_url="")
+def _link_page(request: Request, token: str) -> AnswerPage:
+    """The link is the credential; a coordinator signed in may use only their own alliance's."""
+    session = browser_session(request)
+    key = LinkKey(token, session.caller if session else None)
+    return AnswerPage(key=key, by_link=True, again_url="")
 
 
 @router.get("/umfrage/{token}", response_class=HTMLResponse)
 async def answer_page(request: Request, token: str) -> HTMLResponse:
     """The form behind a personal link (no session needed)."""
-    return await show(request, _link_page(token))
+    return await show(request, _link_page(request, token))
 
 
 @router.post("/umfrage/{token}", response_class=HTMLResponse)
@@ -144,7 +154,7 @@ async def answer_page_post(request: Request, token: str) -> HTMLResponse:
     """Save or submit by personal link: the link itself is the credential."""
     body = await request.body()
     fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), keep_blank_values=True)
-    return await answer(request, _link_page(token), fields)
+    return await answer(request, _link_page(request, token), fields)
 
 
 @router.get(SESSION_PAGE, response_class=HTMLResponse)
