@@ -23,6 +23,7 @@ from tests.surveys.conftest import (
     FORM,
     START,
     Seeder,
+    SignedIn,
     link_token,
     outbox,
     signed_in,
@@ -65,8 +66,8 @@ async def test_a_coordinator_answers_by_session_and_each_alliance_has_one_respon
     assert page.headers["cache-control"] == "no-store"
     assert not any(token in page.text for token in tokens)  # the link is neither shown nor needed
 
-    def form(fields: str, who: object = grete) -> str:
-        return f"{fields}&_umfrage={survey_id}&csrf_token={who.csrf}"  # type: ignore[attr-defined]
+    def form(fields: str, who: SignedIn = grete) -> str:
+        return f"{fields}&_umfrage={survey_id}&csrf_token={who.csrf}"
 
     headers = {**grete.headers, **FORM}
     draft = await client.post(
