@@ -19,12 +19,14 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from lobu.shared.auth import Role
+from lobu.shared.web_sessions import SESSION_COOKIE
 from lobu.surveys.main import create_app
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.support.ports import free_port
 from tests.support.service_process import ServiceProcess
 from tests.support.tokens import TEST_JWT_SECRET
-from tests.surveys.conftest import ADMIN, FakeClock, make_settings
+from tests.surveys.conftest import FakeClock, make_settings, signed_in
 from tests.surveys.test_surveys_results_pages import NOTES, load_demo
 
 if chromium_path() is None:
@@ -91,16 +93,20 @@ async def browser() -> AsyncIterator[Browser]:
 
 async def _context(browser: Browser, surveys: Surveys, *, admin: bool) -> BrowserContext:
     context = await browser.new_context(
-        base_url=surveys.url, locale="de-DE", java_script_enabled=False,
-        extra_http_headers=ADMIN if admin else {},
-    )  # fmt: skip
+        base_url=surveys.url, locale="de-DE", java_script_enabled=False
+    )
     context.set_default_timeout(15_000)
+    if admin:  # signed in as Servicebüro staff: the session cookie the directory sets
+        staff = signed_in(make_settings("sqlite://"), Role.ADMIN, email="amt@example.org")
+        await context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": staff.token, "url": surveys.url}]
+        )
     return context
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def admin(browser: Browser, surveys: Surveys) -> AsyncIterator[BrowserContext]:
-    """Servicebüro staff: the bearer token on every request (the service has no session)."""
+    """Servicebüro staff, signed in (the session cookie)."""
     context = await _context(browser, surveys, admin=True)
     try:
         yield context
@@ -146,7 +152,8 @@ async def test_the_results_page_draws_charts_filters_suppresses_and_prints(
 
     await page.emulate_media(media="print")
     await expect(page.locator("form.filters")).to_be_hidden()
-    await expect(page.get_by_role("navigation")).to_be_hidden()
+    await expect(page.get_by_role("navigation", name="Weitere Ansichten")).to_be_hidden()
+    await expect(page.get_by_role("navigation", name="Anmeldung")).to_be_hidden()
     pdf = await page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
 
@@ -196,8 +203,10 @@ async def test_the_public_summary_shows_charts_but_no_free_text(
         await page.get_by_label("Land", exact=True).select_option(label="Bremen")
         await page.get_by_role("button", name="Anzeigen").click()
         await expect(page.get_by_role("status")).to_contain_text("Ergebnisse unterdrückt")
-        response = await page.goto(f"/umfragen/{surveys.ids[2024]}/ergebnisse")
-        assert response is not None
-        assert response.status == 401  # the admin page needs the token
+        response = await context.request.get(
+            f"/umfragen/{surveys.ids[2024]}/ergebnisse", max_redirects=0
+        )
+        assert response.status == 303  # the admin page sends a visitor to sign in
+        assert "/anmelden?weiter=" in response.headers["location"]
     finally:
         await context.close()

@@ -22,6 +22,7 @@ from lobu.shared import Envelope, transaction
 from lobu.shared.auth import Role, create_token
 from lobu.shared.contracts.directory import ALLIANCE_CREATED, ALLIANCE_UPDATED
 from lobu.shared.outbox import OutboxMessage
+from lobu.shared.web_sessions import SESSION_COOKIE, SessionIssuer
 from lobu.surveys.main import create_app
 from lobu.surveys.settings import SurveySettings
 from tests.support.tokens import TEST_JWT_SECRET
@@ -37,6 +38,30 @@ def bearer(role: Role, alliance_id: str | None = None) -> dict[str, str]:
 
 
 ADMIN = bearer(Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A browser session: the Cookie header to send, and the CSRF value its forms carry."""
+
+    headers: dict[str, str]
+    csrf: str
+    token: str
+
+
+def signed_in(
+    settings: SurveySettings, role: Role, alliance_id: str | None = None, *,
+    email: str = "grete@example.org",
+) -> SignedIn:  # fmt: skip
+    """A session cookie as the directory's sign-in sets it (lobu.shared.web_sessions)."""
+    token, session = SessionIssuer(settings).issue(
+        subject=f"person:{email}", role=role, email=email, alliance_id=alliance_id,
+        lifetime=timedelta(minutes=30),
+    )  # fmt: skip
+    return SignedIn({"Cookie": f"{SESSION_COOKIE}={token}"}, session.csrf_token, token)
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 @dataclass

@@ -19,9 +19,10 @@ LATER = (START + timedelta(days=60)).isoformat()
 ANSWERS = {"answers": {"themen": ["migration"], "social-media": "ja"}, "submit": True}
 
 
-def admin_requests(survey_id: str) -> list[tuple[str, str, object]]:
+def admin_requests(survey_id: str, draft_id: str) -> list[tuple[str, str, object]]:
     """Every admin-only operation, with a body that would succeed for an admin."""
     return [
+        ("POST", f"/surveys/{draft_id}/open", None),
         ("POST", "/surveys", survey_body()),
         ("GET", "/surveys", None),
         ("GET", f"/surveys/{survey_id}", None),
@@ -40,6 +41,7 @@ async def test_the_authorization_matrix_of_every_endpoint(
     survey = (await client.post("/surveys", json=survey_body(), headers=ADMIN)).json()
     opened = await client.post(f"/surveys/{survey['id']}/open", headers=ADMIN)
     assert opened.status_code == 200
+    draft = (await client.post("/surveys", json=survey_body(year=2027), headers=ADMIN)).json()
     tokens = {
         m.data["alliance_id"]: link_token(m) for m in await outbox(surveys_app, INVITATION_ISSUED)
     }
@@ -50,14 +52,14 @@ async def test_the_authorization_matrix_of_every_endpoint(
         "alliance": bearer(Role.ALLIANCE, alliance_id=own),
     }
     # Admin-only operations: 401 without a valid JWT, 403 for a coordinator.
-    for method, path, body in admin_requests(survey["id"]):
+    for method, path, body in admin_requests(survey["id"], draft["id"]):
         for name, headers in callers.items():
             response = await client.request(method, path, json=body, headers=headers)
             expected = 403 if name == "alliance" else 401
             assert response.status_code == expected, (name, method, path, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
     # The admin may do each (in this order the survey ends closed and published).
-    for method, path, body in admin_requests(survey["id"]):
+    for method, path, body in admin_requests(survey["id"], draft["id"]):
         headers = {**ADMIN, "If-Match": "*"} if method == "PATCH" else ADMIN
         response = await client.request(method, path, json=body, headers=headers)
         assert response.is_success, (method, path, response.text)

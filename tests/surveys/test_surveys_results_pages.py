@@ -162,11 +162,11 @@ async def test_the_results_page_shows_the_response_rate_by_land(demo_app: DemoAp
 
 @pytest.mark.parametrize(
     "path",
-    ["/umfragen", "/umfragen/{id}/ergebnisse", "/umfragen/vergleich?years=2023,2024",
-     "/surveys/compare?years=2023,2024", "/surveys/{id}/response-rates",
+    ["/surveys/compare?years=2023,2024", "/surveys/{id}/response-rates",
      "/surveys/{id}/responses.csv", "/surveys/{id}/results.csv"],
 )  # fmt: skip
-async def test_admin_views_need_an_admin_token(demo_app: DemoApp, path: str) -> None:
+async def test_admin_json_views_need_an_admin_token(demo_app: DemoApp, path: str) -> None:
+    """The pages (/umfragen...) send a visitor to sign in: test_surveys_pages_authorization.py."""
     address = path.format(id=demo_app.ids[2023])
     assert (await demo_app.get(address, headers={})).status_code == 401
     alliance = bearer(Role.ALLIANCE, "demo-000")

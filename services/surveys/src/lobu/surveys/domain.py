@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from lobu.shared.input_text import text_problem
 from lobu.shared.versions import NoVersionNamedError, version_named_by
 from lobu.surveys.errors import InvalidSurveyError, StaleVersionError, VersionRequiredError
 from lobu.surveys.schemas import CHOICE_TYPES, QuestionSpec, QuestionType
@@ -158,6 +159,11 @@ def clean_answer(question: QuestionSpec, value: Any) -> Any:
         return _number(question, value)
     if not isinstance(value, str):
         raise ValueError("Bitte geben Sie einen Text ein.")
+    if text_problem(value) is not None:  # PostgreSQL cannot store it: a 500 further in
+        raise ValueError(
+            "Ihre Antwort enthält ein Steuerzeichen (Nullzeichen oder ungültiges Unicode-Zeichen), "
+            "das wir nicht speichern können. Bitte entfernen Sie es, etwa durch erneutes Eintippen."
+        )
     text = value.strip()
     if len(text) > question.max_length:
         raise ValueError(

@@ -15,6 +15,8 @@ from lobu.surveys.compare import YearOverYear
 from lobu.surveys.consumers import subscribe_to_alliances
 from lobu.surveys.demo import DemoSurveys
 from lobu.surveys.exports import ResponseExport
+from lobu.surveys.management_pages import router as management_router
+from lobu.surveys.page_templates import build_templates
 from lobu.surveys.pages import router as pages_router
 from lobu.surveys.privacy import SurveysPersonalData
 from lobu.surveys.public import PublicSummary
@@ -60,12 +62,14 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock = utc_now
             surveys_router,
             answers_router,
             pages_router,
+            management_router,
             results_pages_router,
         ],
         on_start=[scheduler.start],
         on_stop=[scheduler.stop],
     )
     app.state.catalogue = catalogue
+    app.state.templates = build_templates(settings)
     app.state.answer_desk = desk
     results = SurveyResults(runtime.sessions, threshold=settings.suppression_threshold)
     app.state.results = results

@@ -2,8 +2,9 @@
 
 German, server-rendered (inline SVG, no JavaScript), each chart with a text
 alternative and a data table; the filters are GET parameters, as in the JSON routes.
-Admin pages take the bearer token as the JSON routes do (the service has no browser
-session). The print stylesheet of `results/layout.html` makes every page printable.
+Admin pages take the session cookie of Servicebüro staff (`AdminPage`) or a bearer
+token, as the JSON routes do; `/umfragen` also manages the surveys (management_pages.py).
+The print stylesheet of `results/layout.html` makes every page printable.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-from lobu.shared import AdminCaller, ServiceRouter
+from lobu.shared import ServiceRouter
 from lobu.shared.contracts.vocabulary import AWARDS, STATES, TOPICS
-from lobu.surveys.charts import percent, render_svg
+from lobu.shared.web_sessions import AdminPage
+from lobu.surveys.charts import percent
 from lobu.surveys.compare import parse_years
+from lobu.surveys.management_views import STATE_NAMES, management_context
+from lobu.surveys.page_templates import render
 from lobu.surveys.public import PublicSummary
 from lobu.surveys.query_params import Filters, Land
 from lobu.surveys.rates import ResponseRateView
@@ -28,21 +30,13 @@ from lobu.surveys.schemas import ResultsFilter, SurveySummary
 from lobu.surveys.service import SurveyCatalogue
 
 router = ServiceRouter(include_in_schema=False)
-templates = Jinja2Templates(
-    env=Environment(
-        loader=PackageLoader("lobu.surveys", "templates"), autoescape=select_autoescape(["html"])
-    )
-)
-templates.env.globals["percent"] = percent
-templates.env.globals["render_svg"] = render_svg
 VOCABULARY = {"states": STATES, "topics": TOPICS, "awards": AWARDS}
-STATE_NAMES = {"draft": "Entwurf", "open": "läuft", "closed": "abgeschlossen"}
 HEADERS = {"Cache-Control": "no-store"}  # admin pages hold results nobody else may see
 
 
 def _page(request: Request, name: str, context: dict[str, Any], *, private: bool) -> HTMLResponse:
     context = {"vocabulary": VOCABULARY, **context}
-    return templates.TemplateResponse(request, name, context, headers=HEADERS if private else None)
+    return render(request, name, context, headers=HEADERS if private else None)
 
 
 def slice_name(filters: ResultsFilter) -> str:
@@ -65,8 +59,8 @@ def _app(request: Request, name: str) -> Any:
 
 
 @router.get("/umfragen", response_class=HTMLResponse)
-async def surveys_page(request: Request, _caller: AdminCaller) -> HTMLResponse:
-    """Every survey with a link to its results (admin)."""
+async def surveys_page(request: Request, _caller: AdminPage) -> HTMLResponse:
+    """Every survey with its results and what can be done with it next (admin)."""
     catalogue: SurveyCatalogue = _app(request, "catalogue")
     surveys = (await catalogue.page(cursor=None, limit=200)).items
     years = sorted({s.year for s in surveys if s.state != "draft"})[-2:]
@@ -75,6 +69,7 @@ async def surveys_page(request: Request, _caller: AdminCaller) -> HTMLResponse:
         "surveys": surveys, "state_names": STATE_NAMES,
         "link": lambda s: f"/umfragen/{s.id}/ergebnisse",
         "compare_years": ",".join(map(str, years)) if len(years) == 2 else "",
+        **await management_context(request, catalogue, surveys),
     }  # fmt: skip
     return _page(request, "results/list.html", context, private=True)
 
@@ -82,7 +77,7 @@ async def surveys_page(request: Request, _caller: AdminCaller) -> HTMLResponse:
 @router.get("/umfragen/vergleich", response_class=HTMLResponse)
 async def compare_page(
     request: Request,
-    _caller: AdminCaller,
+    _caller: AdminPage,
     filters: Filters,
     years: Annotated[str, Query(max_length=200)] = "2023,2024",
 ) -> HTMLResponse:
@@ -97,7 +92,7 @@ async def compare_page(
 
 @router.get("/umfragen/{survey_id}/ergebnisse", response_class=HTMLResponse)
 async def results_page(
-    request: Request, survey_id: str, _caller: AdminCaller, filters: Filters
+    request: Request, survey_id: str, _caller: AdminPage, filters: Filters
 ) -> HTMLResponse:
     """A survey's results as charts and tables, of a slice; suppressed slices say so."""
     catalogue: SurveyCatalogue = _app(request, "catalogue")
