@@ -109,3 +109,19 @@ async def test_the_page_says_what_has_no_place(client: httpx.AsyncClient) -> Non
     assert "1 Bündnis im Umkreis von 25 km um Goslar" in near.text
     assert "1 passendes Bündnis hat keine Ortsangabe" in near.text
     assert "kein Ort mit Koordinaten hinterlegt" in page.text
+
+
+@pytest.mark.integration
+@ON_THE_APP_LOOP
+async def test_a_postcode_is_told_apart_from_an_unknown_town(client: httpx.AsyncClient) -> None:
+    """Postcodes are not looked up (no offline source): the page and the API say so."""
+    page = await client.get("/", params={"ort": "38640"})
+    unknown = await client.get("/", params={"ort": "Atlantis"})
+    looked_up = (await client.get("/places", params={"name": "38640"})).json()
+
+    assert "„38640“ sieht aus wie eine Postleitzahl" in page.text
+    assert "Namen des Ortes" in page.text
+    assert "kennen wir nicht" not in page.text
+    assert "Den Ort „Atlantis“ kennen wir nicht" in unknown.text
+    assert looked_up["place"] is None
+    assert "keine Postleitzahlen" in looked_up["message"]

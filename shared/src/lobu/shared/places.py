@@ -69,6 +69,25 @@ class PlaceMatch:
         return self.place is None and bool(self.alternatives)
 
 
+def place_notice(text: str, match: PlaceMatch) -> str | None:
+    """What the Umkreissuche tells a person about what they typed, in German; None if found.
+
+    There is no offline source of German postcodes with a licence that allows shipping
+    it, so a postcode is not looked up: the person is told to type the town instead.
+    """
+    typed = text.strip()
+    if not typed or match.place is not None:
+        return None
+    if match.ambiguous:
+        return f"Mehrere Orte heißen „{typed}“. Bitte wählen Sie einen aus:"
+    if re.fullmatch(r"\d{4,5}", typed):
+        return (
+            f"„{typed}“ sieht aus wie eine Postleitzahl. Die Umkreissuche kennt keine "
+            "Postleitzahlen: Bitte geben Sie den Namen des Ortes ein, z. B. „Goslar“."
+        )
+    return f"Den Ort „{typed}“ kennen wir nicht. Bitte prüfen Sie die Schreibweise."
+
+
 def _state_of(qualifier: str) -> str | None:
     wanted = normalise(qualifier)
     for code, label in STATES.items():

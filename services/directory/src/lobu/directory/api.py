@@ -28,6 +28,7 @@ from lobu.directory.schemas import (
 from lobu.directory.search import AllianceSearch
 from lobu.directory.service import AllianceDirectory
 from lobu.shared import MIB, AdminCaller, Caller, CurrentCaller, OptionalCaller, ServiceRouter
+from lobu.shared.places import place_notice
 
 router = ServiceRouter(prefix="/alliances", tags=["alliances"])
 admin_router = ServiceRouter(prefix="/admin", tags=["administration"])
@@ -276,4 +277,5 @@ async def look_up_place(
         place=_place_view(match.place) if match.place else None,
         ambiguous=match.ambiguous,
         alternatives=[_place_view(place) for place in match.alternatives],
+        message=place_notice(name, match),
     )

@@ -28,6 +28,7 @@ from lobu.shared.contracts.vocabulary import (
 )
 from lobu.shared.germany_map import GermanyMap, MapPoint, render_germany_map
 from lobu.shared.pagination import CursorError
+from lobu.shared.places import place_notice
 from lobu.shared.web_sessions import page_templates
 
 if TYPE_CHECKING:
@@ -58,11 +59,7 @@ async def search_page(request: Request) -> HTMLResponse:
     ort = form.values["ort"] if "ort" not in form.errors else ""
     match = gazetteer.resolve(ort) if ort.strip() else PlaceMatch(None)
     place = match.place
-    notice = None
-    if ort.strip() and match.ambiguous:
-        notice = f"Mehrere Orte heißen „{ort}“. Bitte wählen Sie einen aus:"
-    elif ort.strip() and place is None:
-        notice = f"Den Ort „{ort}“ kennen wir nicht. Bitte prüfen Sie die Schreibweise."
+    notice = place_notice(ort, match)
     query = AllianceQuery(
         text=form.values["q"] if "q" not in form.errors and form.values["q"] else None,
         state=form.choice("land"),

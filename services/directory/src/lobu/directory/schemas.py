@@ -289,3 +289,8 @@ class PlaceLookup(BaseModel):
     alternatives: list[PlaceView] = Field(
         description="Namesakes with their Land; send one's `label` as the name to choose it"
     )
+    message: str | None = Field(
+        default=None,
+        description="Without a single place: what to tell the person, in German (e.g. that "
+        "postcodes are not looked up)",
+    )

@@ -31,7 +31,7 @@ from lobu.events.service import Editions
 from lobu.events.service.views import public_view
 from lobu.shared import ServiceRouter
 from lobu.shared.germany_map import GermanyMap, MapPoint, render_germany_map
-from lobu.shared.places import Gazetteer, PlaceMatch
+from lobu.shared.places import Gazetteer, PlaceMatch, place_notice
 
 router = ServiceRouter(include_in_schema=False)
 PER_PAGE = 50
@@ -56,11 +56,7 @@ def _window(form: ProgrammeForm, edition: EditionPublic) -> tuple[dt.datetime | 
 
 
 def _place_notice(ort: str, match: PlaceMatch) -> str | None:
-    if ort and match.ambiguous:
-        return f"Mehrere Orte heißen „{ort}“. Bitte wählen Sie einen aus:"
-    if ort and match.place is None:
-        return f"Den Ort „{ort}“ kennen wir nicht. Bitte prüfen Sie die Schreibweise."
-    return None
+    return place_notice(ort, match)
 
 
 def _map_of(items: list[ActionPublic]) -> GermanyMap:
