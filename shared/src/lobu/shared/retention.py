@@ -26,7 +26,10 @@ the next run instead of being waited for, and nothing is locked between batches.
 replicas running at once share the work. The clock is injected (`lobu.shared.clock`),
 so tests move time instead of waiting for it.
 
-Metrics per table: rows deleted (`lobu_retention_deleted_rows_total`), rows kept and
+A rule may `anonymise` instead of delete: the expired rows keep existing with the
+declared columns overwritten (e.g. the address of a sent mail), and count in
+`lobu_retention_anonymised_rows_total`; their `rows` gauge counts what still holds the
+data. Metrics per table: rows deleted (`lobu_retention_deleted_rows_total`), rows kept and
 the age of the oldest row by its column (`lobu_retention_rows`,
 `lobu_retention_oldest_age_seconds`), the declared period, and the time of the last
 complete run (`lobu_retention_last_run_timestamp_seconds`).
@@ -37,13 +40,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import ColumnElement, CursorResult, Table, and_, delete, func, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    and_,
+    delete,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy import inspect as inspect_model
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -66,6 +79,10 @@ class RetentionRule:
     `column`: a timestamp; a row whose value is older than now minus `period` expires
     (NULL never does), and the oldest value is reported as the table's oldest age.
     `condition`: a further SQL condition of the cutoff; without `column` it decides alone.
+    `anonymise`: instead of deleting an expired row, set these columns (name: value)
+    and keep the row: a delivery log that still says a mail went out, without the
+    address. The values must make the row stop expiring (set `column` to NULL, or
+    change what `condition` looks at), else the rule is refused at run time.
     """
 
     name: str
@@ -73,12 +90,20 @@ class RetentionRule:
     period: timedelta
     column: Any = None  # col(Model.timestamp) or a Column
     condition: ExpiryCondition | None = None
+    anonymise: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.column is None and self.condition is None:
             raise ValueError(f"retention rule {self.name!r} needs a column or a condition")
         if self.period <= timedelta(0):
             raise ValueError(f"retention rule {self.name!r} needs a positive period")
+        if self.anonymise is not None:
+            unknown = set(self.anonymise) - set(self.sql_table.columns.keys())
+            if not self.anonymise or unknown:
+                raise ValueError(
+                    f"retention rule {self.name!r} anonymises columns its table lacks: "
+                    f"{sorted(unknown) or 'none named'}"
+                )
 
     @property
     def sql_table(self) -> Table:
@@ -107,6 +132,12 @@ class RetentionMetrics:
         self.deleted = Counter(
             "lobu_retention_deleted_rows",
             "Rows the retention job deleted, by table.",
+            labels,
+            registry=registry,
+        )
+        self.anonymised = Counter(
+            "lobu_retention_anonymised_rows",
+            "Rows whose personal data the retention job replaced (the row kept), by table.",
             labels,
             registry=registry,
         )
@@ -222,13 +253,27 @@ class RetentionJob:
     async def _apply(self, rule: RetentionRule) -> int:
         cutoff = as_utc(self._clock()) - rule.period
         total = 0
+        counter = self._metrics.anonymised if rule.anonymise else self._metrics.deleted
+        # Anonymised rows stay: more updates than rows that expired means they expire again.
+        budget = await self._expired_rows(rule, cutoff) if rule.anonymise else None
         while True:
-            count = await self._delete_batch(rule, cutoff)
+            count = await self._expire_batch(rule, cutoff)
             total += count
-            self._metrics.deleted.labels(self._metrics.service, rule.name).inc(count)
+            counter.labels(self._metrics.service, rule.name).inc(count)
+            if budget is not None and total > budget:
+                raise ValueError(
+                    f"retention rule {rule.name!r}: anonymised rows still expire; its values "
+                    "must set the column to NULL or end its condition"
+                )
             if count < self._batch_size:
                 return total
             await self._pause()
+
+    async def _expired_rows(self, rule: RetentionRule, cutoff: datetime) -> int:
+        table = rule.sql_table
+        async with self._sessions() as session:
+            statement = select(func.count()).select_from(table).where(rule.expired(cutoff))
+            return int((await session.execute(statement)).scalar_one())
 
     async def _pause(self) -> None:
         # Between batches nothing is locked; the pause lets writers go first.
@@ -236,7 +281,7 @@ class RetentionJob:
             await self._between_batches()
         await asyncio.sleep(self._pause_seconds)
 
-    async def _delete_batch(self, rule: RetentionRule, cutoff: datetime) -> int:
+    async def _expire_batch(self, rule: RetentionRule, cutoff: datetime) -> int:
         table = rule.sql_table
         keys = list(table.primary_key.columns)
         chosen = select(*keys).where(rule.expired(cutoff)).limit(self._batch_size)
@@ -245,15 +290,23 @@ class RetentionJob:
                 # A row a writer holds is left for the next run, never waited for.
                 chosen = chosen.with_for_update(skip_locked=True)
             key = tuple_(*keys) if len(keys) > 1 else keys[0]
-            result = await session.execute(delete(table).where(key.in_(chosen)))
+            if rule.anonymise:
+                statement: Any = update(table).where(key.in_(chosen)).values(**rule.anonymise)
+            else:
+                statement = delete(table).where(key.in_(chosen))
+            result = await session.execute(statement)
         return cast(CursorResult[Any], result).rowcount
 
     async def _measure(self, rule: RetentionRule) -> None:
         table = rule.sql_table
         oldest_of = func.min(rule.column) if rule.column is not None else None
         columns = [func.count(), *([oldest_of] if oldest_of is not None else [])]
+        statement = select(*columns).select_from(table)
+        if rule.anonymise:  # count what still holds the data
+            holding = rule.condition(self._clock()) if rule.condition else rule.column.is_not(None)
+            statement = statement.where(holding)
         async with self._sessions() as session:
-            row = (await session.execute(select(*columns).select_from(table))).one()
+            row = (await session.execute(statement)).one()
         labels = (self._metrics.service, rule.name)
         self._metrics.rows.labels(*labels).set(row[0])
         oldest = row[1] if len(row) > 1 else None

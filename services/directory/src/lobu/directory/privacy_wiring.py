@@ -7,12 +7,14 @@ itself, answers them too (alliance contacts).
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlmodel import col
 
 from lobu.directory.privacy_data import DirectoryPersonalData
+from lobu.directory.privacy_models import PrivacyAnswer
 from lobu.directory.privacy_requests import PrivacyRequests
 from lobu.directory.service import AllianceDirectory
 from lobu.directory.settings import DirectorySettings
-from lobu.shared import ServiceRuntime
+from lobu.shared import RetentionRule, ServiceRuntime
 from lobu.shared.contracts.privacy import PRIVACY_ANSWERED, PRIVACY_REQUESTED
 from lobu.shared.contracts.registry import definition_for
 from lobu.shared.privacy import AddressHasher, subscribe_to_privacy_requests
@@ -37,6 +39,16 @@ def set_up_privacy(
         name=ANSWERS_GROUP, topics=[PRIVACY_ANSWER], handlers={PRIVACY_ANSWERED: requests.on_answer}
     )
     subscribe_to_privacy_requests(runtime, DirectoryPersonalData(directory, hasher))
+    runtime.retention.declare(
+        RetentionRule(
+            name="privacy_exports",
+            table=PrivacyAnswer,
+            period=settings.privacy_export_retention,
+            column=col(PrivacyAnswer.answered_at),
+            condition=lambda _cutoff: col(PrivacyAnswer.export).is_not(None),
+            anonymise={"export": None},
+        )
+    )
     return requests
 
 

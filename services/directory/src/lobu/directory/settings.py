@@ -31,6 +31,9 @@ class DirectorySettings(ServiceSettings):
     privacy_services: list[str] = Field(
         default_factory=lambda: ["directory", "events", "notifications", "surveys"]
     )
+    # How long the answers of an access request keep what they found (the export): long
+    # enough to hand it over, then it is anonymised (the audit of the request stays).
+    privacy_export_retention: timedelta = Field(default=timedelta(days=30))
     # Sign-in by one-time link (sign_in.py): Servicebüro staff by this list (admins), alliance
     # coordinators by being a contact of an alliance. Links go through notifications.
     staff_emails: list[str] = Field(default_factory=list)
