@@ -538,18 +538,21 @@ class RecordingRuntime:
         self.consumers.append((name, list(topics), handlers))
 
 
-def test_one_consumer_group_follows_the_five_topics(
+def test_one_consumer_group_follows_the_six_topics(
     notification_settings: SettingsFactory,
 ) -> None:
     from lobu.notifications.consumers import subscribe_to_alliances
     from lobu.notifications.contact_mails import ContactMessageMails
+    from lobu.notifications.sign_in_mails import SignInLinkMails
 
     settings = notification_settings()
     runtime = RecordingRuntime()
     notifier = Notifier(MessageRenderer(), links_for(settings))
     mails = RegistrationMails(notifier)
     contact = ContactMessageMails(notifier, servicebuero_address="s@example.org", retention_days=7)
-    subscribe_to_alliances(runtime, reactions_for(settings), mails, contact_messages=contact)  # type: ignore[arg-type]
+    sign_in = SignInLinkMails(notifier)
+    subscribe_to_alliances(runtime, reactions_for(settings), mails, contact_messages=contact,  # type: ignore[arg-type]
+                           sign_in_links=sign_in)  # fmt: skip
     ((name, topics, handled),) = runtime.consumers
     assert name == "notifications"
     assert set(topics) == {
@@ -558,6 +561,7 @@ def test_one_consumer_group_follows_the_five_topics(
         "surveys.invitation",
         "events.registration",
         "directory.contact-message",
+        "directory.sign-in-link",
     }
     assert {route.event_type for route in ROUTES} <= set(handled)
 

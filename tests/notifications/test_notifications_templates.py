@@ -57,6 +57,11 @@ VALUES = {
     "sender_email": "max@example.de",
     "message": "Wann trifft sich „Kinder & Jugend <Nord>“?",
     "fallback": False,
+    # a sign-in link
+    "sign_in_url": "http://directory.test/anmelden/s1gn-1n",
+    "valid_until": "14:35",
+    "staff": False,
+    "alliance_names": [NAME],
 }
 SURVEY_LINK = str(VALUES["link"])
 CANCEL_URL = str(VALUES["cancel_url"])
@@ -75,6 +80,7 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "contact_message": (NAME, None),
     "registration_reminder": (str(VALUES["action_title"]), None),
     "registration_roster": (str(VALUES["action_title"]), None),
+    "sign_in_link": (NAME, str(VALUES["sign_in_url"])),
 }
 REASON_VALUES = {"role": " (Sprecherin)", "alliance_name": NAME}
 

@@ -1,7 +1,8 @@
 """Kafka subscriptions of notifications: which event types go to which handler.
 
 One consumer group follows every topic notifications mails from: the directory's two
-alliance topics, its contact messages, `surveys.invitation` and `events.registration`.
+alliance topics, its contact messages and sign-in links, `surveys.invitation` and
+`events.registration`.
 One group keeps one inbox and one set of partitions per instance; the handlers are
 keyed by event type, which are unique across topics, and the joins lock per alliance,
 not per topic.
@@ -15,6 +16,7 @@ from lobu.notifications.contact_mails import ContactMessageMails
 from lobu.notifications.registration_mails import FACTS as REGISTRATION_FACTS
 from lobu.notifications.registration_mails import RegistrationMails
 from lobu.notifications.service import AllianceReactions
+from lobu.notifications.sign_in_mails import SignInLinkMails
 from lobu.notifications.survey_mails import FACTS as SURVEY_FACTS
 from lobu.notifications.webhook_fanout import (
     WEBHOOK_EVENT_TYPES,
@@ -29,12 +31,14 @@ from lobu.shared.contracts.directory import (
     ALLIANCE_SNAPSHOT,
     ALLIANCE_UPDATED,
     CONTACT_MESSAGE_SUBMITTED,
+    SIGN_IN_LINK_REQUESTED,
 )
 from lobu.shared.contracts.events import REGISTRATIONS_LISTED
 from lobu.shared.topics import (
     DIRECTORY_ALLIANCE,
     DIRECTORY_ALLIANCE_CONTACTS,
     DIRECTORY_CONTACT_MESSAGE,
+    DIRECTORY_SIGN_IN_LINK,
     EVENTS_REGISTRATION,
     SURVEYS_INVITATION,
 )
@@ -89,12 +93,14 @@ def subscribe_to_alliances(
     registrations: RegistrationMails | None = None,
     *,
     contact_messages: ContactMessageMails | None = None,
+    sign_in_links: SignInLinkMails | None = None,
     webhooks: bool = False,
 ) -> None:
     """Follow the alliance, survey-invitation and registration topics in one group.
 
-    With `contact_messages`, also citizens' messages to alliances; with `webhooks`,
-    also the public topics outside subscribers may receive.
+    With `contact_messages`, also citizens' messages to alliances; with `sign_in_links`,
+    the directory's sign-in links; with `webhooks`, also the public topics outside
+    subscribers may receive.
     """
     handlers = alliance_handlers(reactions)
     topics = [DIRECTORY_ALLIANCE, DIRECTORY_ALLIANCE_CONTACTS, SURVEYS_INVITATION]
@@ -104,6 +110,9 @@ def subscribe_to_alliances(
     if contact_messages is not None:
         handlers[CONTACT_MESSAGE_SUBMITTED] = contact_messages.on_contact_message
         topics.append(DIRECTORY_CONTACT_MESSAGE)
+    if sign_in_links is not None:
+        handlers[SIGN_IN_LINK_REQUESTED] = sign_in_links.on_sign_in_link
+        topics.append(DIRECTORY_SIGN_IN_LINK)
     if webhooks:
         handlers = with_webhooks(handlers)
         topics += [topic for topic in WEBHOOK_TOPICS if topic not in topics]

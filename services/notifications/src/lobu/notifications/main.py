@@ -21,6 +21,7 @@ from lobu.notifications.registration_mails import RegistrationMails
 from lobu.notifications.retention import PersonalDataRetention
 from lobu.notifications.service import AllianceReactions
 from lobu.notifications.settings import NotificationSettings
+from lobu.notifications.sign_in_mails import SignInLinkMails
 from lobu.notifications.webhook_api import router as webhooks_router
 from lobu.notifications.webhook_sender import WebhookMetrics, WebhookPolicy, WebhookSender
 from lobu.notifications.webhooks import WebhookSubscriptions
@@ -121,6 +122,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             servicebuero_address=settings.servicebuero_address,
             retention_days=settings.contact_message_retention_days,
         ),
+        sign_in_links=SignInLinkMails(notifier, timezone=settings.digest_timezone),
         webhooks=True,
     )
     metrics = create_metrics(runtime)

@@ -1,8 +1,8 @@
 """Personal data in the delivery log is kept only as long as the delivery needs it.
 
 A delivery with `personal_until` (a citizen's message to an alliance: its text, the
-sender's name and address) loses its body and Reply-To as soon as it is sent, or is
-cancelled and loses them when `personal_until` passes without it being sent (a failed
+sender's name and address; a sign-in link) loses its body and Reply-To as soon as it
+is sent, or is cancelled and loses them when `personal_until` passes without it being sent (a failed
 one can be retried by an admin until then). The row itself stays, so the log still
 says that a message went to whom and when. The dispatcher calls `erase_due` each round.
 """
@@ -47,6 +47,7 @@ class PersonalDataRetention:
     async def erase_due(self, now: datetime) -> int:
         """Erase what was sent, and cancel and erase what expired; return how many rows."""
         personal = col(Delivery.personal_until).is_not(None)
+        sign_in = col(Delivery.template) == "sign_in_link"
         async with self._sessions() as session, session.begin():
             finished = await session.execute(
                 update(Delivery)
@@ -54,21 +55,26 @@ class PersonalDataRetention:
                 .values(**ERASED)
                 .execution_options(synchronize_session=False)
             )
-            expired = await session.execute(
-                update(Delivery)
-                .where(
-                    personal,
-                    col(Delivery.personal_until) <= now,
-                    col(Delivery.status).in_(UNFINISHED),
+            expired = [
+                await session.execute(
+                    update(Delivery)
+                    .where(
+                        personal,
+                        col(Delivery.personal_until) <= now,
+                        col(Delivery.status).in_(UNFINISHED),
+                        sign_in if link else ~sign_in,
+                    )
+                    .values(status=DeliveryStatus.CANCELLED.value, last_error=why, **ERASED)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(
-                    status=DeliveryStatus.CANCELLED.value,
-                    last_error=f"not delivered within {self._days} days; message deleted",
-                    **ERASED,
+                for link, why in (
+                    (False, f"not delivered within {self._days} days; message deleted"),
+                    (True, "not delivered before the link expired; message deleted"),
                 )
-                .execution_options(synchronize_session=False)
+            ]
+        counts = [int(getattr(result, "rowcount", 0) or 0) for result in (finished, *expired)]
+        if counts[1] or counts[2]:
+            logger.warning(
+                "%d personal messages expired undelivered and were deleted", counts[1] + counts[2]
             )
-        counts = [int(getattr(result, "rowcount", 0) or 0) for result in (finished, expired)]
-        if counts[1]:
-            logger.warning("%d contact messages expired undelivered and were deleted", counts[1])
         return sum(counts)

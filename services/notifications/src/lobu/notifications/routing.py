@@ -8,7 +8,8 @@ Recipients come in three kinds. Alliance contacts come from the replica of the
 directory's contacts topic (the welcome, and the survey mails of `surveys.invitation`).
 The Servicebüro is one configured address (`LOBU_NOTIFICATIONS_SERVICEBUERO_ADDRESS`).
 Event participants are named by the registration fact itself (`events.registration`:
-its `email` and `name`).
+its `email` and `name`); whoever asks for a sign-in link by the request
+(`directory.sign-in-link`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from lobu.shared.contracts.directory import (
     ALLIANCE_CREATED,
     ALLIANCE_DELETED,
     CONTACT_MESSAGE_SUBMITTED,
+    SIGN_IN_LINK_REQUESTED,
 )
 from lobu.shared.contracts.events import (
     REGISTRATION_CANCELLED,
@@ -45,6 +47,7 @@ class RecipientKind(StrEnum):
     ALLIANCE_CONTACTS = "alliance_contacts"
     EVENT_PARTICIPANTS = "event_participants"  # named by the registration fact
     SERVICEBUERO = "servicebuero"
+    SIGN_IN_REQUESTERS = "sign_in_requesters"  # named by the sign-in request itself
 
 
 class Category(StrEnum):
@@ -78,6 +81,10 @@ REASONS: dict[RecipientKind, str] = {
     RecipientKind.SERVICEBUERO: (
         "Sie erhalten diese Nachricht als Postfach des Servicebüros Lokale Bündnisse für "
         "Familie, das über Änderungen in der Adressdatenbank informiert wird."
+    ),
+    RecipientKind.SIGN_IN_REQUESTERS: (
+        "Sie erhalten diese Nachricht, weil für Ihre E-Mail-Adresse ein Anmeldelink "
+        "angefordert wurde."
     ),
 }
 
@@ -147,6 +154,13 @@ ROUTES: tuple[Route, ...] = (
         CONTACT_MESSAGE_SUBMITTED,
         "contact_message",
         RecipientKind.ALLIANCE_CONTACTS,
+        Category.TRANSACTIONAL,
+    ),
+    # A one-time sign-in link, to the address that asked for it (sign_in_mails.py).
+    Route(
+        SIGN_IN_LINK_REQUESTED,
+        "sign_in_link",
+        RecipientKind.SIGN_IN_REQUESTERS,
         Category.TRANSACTIONAL,
     ),
     # Aktionstag registrations: to the participant, always (they asked for them).
