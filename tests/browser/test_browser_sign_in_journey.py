@@ -66,6 +66,7 @@ class Portal:
     urls: dict[str, str]
     mail: MailSink
     kafka: KafkaServer
+    logs: Path
 
     def link_for(self, address: str) -> str | None:
         """The newest sign-in link mailed to `address`."""
@@ -114,7 +115,7 @@ def portal(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -
             )  # fmt: skip
             service.start()
             stack.callback(service.stop)
-        yield Portal(urls=urls, mail=sink, kafka=kafka)
+        yield Portal(urls=urls, mail=sink, kafka=kafka, logs=folder)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -277,3 +278,8 @@ async def test_a_coordinator_and_the_servicebuero_work_in_the_browser(
     refused = await otto.goto(f"{portal.urls['events']}/mein-buendnis/aktionen/{action_id}")
     assert refused is not None
     assert refused.status == 404
+    # The access log saw the link followed twice, never its secret.
+    secret = link.rsplit("/", 1)[1]
+    directory_log = (portal.logs / "directory.log").read_text()
+    assert "GET /anmelden/…" in directory_log
+    assert secret not in directory_log

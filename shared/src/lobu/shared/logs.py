@@ -8,6 +8,7 @@ their frames but without their text or their chained exceptions.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from typing import Any, TextIO
@@ -63,6 +64,36 @@ def redact_record(record: logging.LogRecord) -> None:
         else:
             record.exc_info = redacted_exc_info(error)
         record.exc_text = None
+
+
+# Paths whose last segment is a credential: the sign-in link, the survey's personal
+# link (page and API), the cancel link of a registration, the unsubscribe link.
+SECRET_PATHS = re.compile(
+    r"(/anmelden|/umfrage|/answers|/unsubscribe|/registrations/[^/?\s]+)/[^/?\s]+"
+)
+
+
+def without_secrets(text: str) -> str:
+    """`text` with the credential of every secret link replaced by `…`."""
+    return SECRET_PATHS.sub(r"\1/…", text)
+
+
+class SecretPathFilter(logging.Filter):
+    """Takes the credentials out of the paths uvicorn's access log writes.
+
+    uvicorn's access records carry (client, method, path, HTTP version, status) as
+    arguments; the path of a one-time sign-in link or a personal survey link would
+    otherwise land in every log shipper.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                without_secrets(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = without_secrets(record.msg)
+        return True
 
 
 # aiokafka logs every failed reconnect at ERROR while Kafka is away (our relay and
@@ -141,3 +172,8 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     root = logging.getLogger()
     root.handlers[:] = [handler]
     set_log_levels(level)
+    # uvicorn's access logger has its own handler (it does not propagate to the root).
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(known, SecretPathFilter) for known in access.filters):
+        access.addFilter(SecretPathFilter())
+    handler.addFilter(SecretPathFilter())
