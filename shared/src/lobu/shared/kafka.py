@@ -50,9 +50,12 @@ LOST_PRODUCER_STATE = (
 
 
 def create_broker(*, bootstrap_servers: str, service: str, metrics: ServiceMetrics) -> KafkaBroker:
-    """A broker whose producer is idempotent and waits for all in-sync replicas."""
+    """A broker whose producer is idempotent and waits for all in-sync replicas.
+
+    FastStream takes one string as one address; a cluster's "a:9092,b:9092" is split here.
+    """
     return KafkaBroker(
-        bootstrap_servers,
+        [server.strip() for server in bootstrap_servers.split(",") if server.strip()],
         client_id=f"lobu-{service}",
         acks="all",
         enable_idempotence=True,
