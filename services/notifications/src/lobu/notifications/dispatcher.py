@@ -43,12 +43,19 @@ from lobu.shared.tracing import context_of, tracer
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-MAX_BACKOFF_SECONDS = 3600
+# The longest wait between two attempts: an SMTP outage of hours is retried every 15
+# minutes, so mail goes out soon after the relay is back.
+MAX_BACKOFF_SECONDS = 900
 
 
 def backoff_seconds(attempts: int) -> int:
-    """Wait before attempt `attempts + 1`: 1, 2, 4, ... seconds, at most an hour."""
-    return int(min(2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
+    """Wait before attempt `attempts + 1`: 1, 2, 4, ... seconds, at most 15 minutes."""
+    return int(min(2 ** min(attempts - 1, 30), MAX_BACKOFF_SECONDS))
+
+
+def retry_span_seconds(max_attempts: int) -> int:
+    """How long after its first attempt a delivery's last one comes (then it is failed)."""
+    return sum(backoff_seconds(attempt) for attempt in range(1, max_attempts))
 
 
 @dataclass(frozen=True)
