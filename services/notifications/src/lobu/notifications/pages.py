@@ -32,7 +32,7 @@ from lobu.notifications.preferences import (
     set_mode,
 )
 from lobu.notifications.queries import DeliveryFilters, list_deliveries
-from lobu.notifications.routing import CATEGORY_TITLES, Category
+from lobu.notifications.routing import CATEGORY_TITLES, Category, digest_categories
 from lobu.shared import ServiceRouter
 from lobu.shared.pagination import CursorError
 from lobu.shared.web_sessions import AdminPage, CheckedForm
@@ -44,6 +44,21 @@ MODE_LABELS = {
     DeliveryMode.OFF: "Keine Nachrichten dieser Art mehr erhalten",
 }
 MAX_FORM_BYTES = 2048
+
+
+def _modes(category: Category) -> dict[str, str]:
+    """The choices the page offers: the digest only where a digest can bundle the mail."""
+    offered = dict(MODE_LABELS)
+    if category not in digest_categories():
+        del offered[DeliveryMode.DIGEST]
+    return {mode.value: label for mode, label in offered.items()}
+
+
+def _offered(mode: DeliveryMode, category: Category) -> DeliveryMode:
+    """What `mode` means for `category`: a digest it cannot have is immediate mail."""
+    if mode is DeliveryMode.DIGEST and category not in digest_categories():
+        return DeliveryMode.IMMEDIATE
+    return mode
 
 
 def _masked(address: str) -> str:
@@ -78,7 +93,7 @@ async def preferences_page(request: Request, token: str) -> HTMLResponse:
     address, category = found
     sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessions
     async with sessions() as session:
-        mode = await mode_of(session, address, category)
+        mode = _offered(await mode_of(session, address, category), category)
     return render_page(
         request,
         "pages/preferences.html",
@@ -86,7 +101,7 @@ async def preferences_page(request: Request, token: str) -> HTMLResponse:
             "address": _masked(address),
             "category_title": CATEGORY_TITLES[category],
             "mode": mode.value,
-            "modes": {mode.value: label for mode, label in MODE_LABELS.items()},
+            "modes": _modes(category),
             "saved": False,
         },
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
@@ -109,6 +124,7 @@ async def change_preferences(request: Request, token: str) -> HTMLResponse:
             mode = DeliveryMode(form.get("mode", [""])[0])
         except ValueError:
             mode = DeliveryMode.OFF  # the page's plain "Abbestellen" button sends no mode
+    mode = _offered(mode, category)
     sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessions
     async with sessions() as session, session.begin():
         await set_mode(session, address, category, mode)
@@ -119,7 +135,7 @@ async def change_preferences(request: Request, token: str) -> HTMLResponse:
             "address": _masked(address),
             "category_title": CATEGORY_TITLES[category],
             "mode": mode.value,
-            "modes": {mode.value: label for mode, label in MODE_LABELS.items()},
+            "modes": _modes(category),
             "saved": True,
         },
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
