@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel, col
 
 import lobu.notifications.models  # noqa: F401  # registers the tables with SQLModel.metadata
-from lobu.notifications.dispatcher import DeliveryDispatcher, DeliveryMetrics
+from lobu.notifications.dispatcher import (
+    MAX_BACKOFF_SECONDS,
+    DeliveryDispatcher,
+    DeliveryMetrics,
+    backoff_seconds,
+    retry_span_seconds,
+)
 from lobu.notifications.mailer import OutgoingMail, SmtpMailer
 from lobu.notifications.main import create_metrics
 from lobu.notifications.models import Delivery
@@ -411,3 +417,13 @@ async def test_a_refused_recipient_is_recorded_and_logged_without_any_address(
     assert "delivery" in logged
     assert "oeztuerk" not in logged
     assert "@example.org" not in logged
+
+
+def test_the_default_schedule_keeps_trying_for_about_a_day_of_smtp_outage() -> None:
+    attempts = NotificationSettings.model_fields["delivery_max_attempts"].default
+    span = retry_span_seconds(attempts)
+    assert timedelta(hours=23) < timedelta(seconds=span) < timedelta(hours=25)
+    waits = [backoff_seconds(attempt) for attempt in range(1, attempts)]
+    assert waits[:4] == [1, 2, 4, 8]  # a short hiccup costs seconds
+    assert waits == sorted(waits)
+    assert max(waits) == MAX_BACKOFF_SECONDS == 15 * 60  # back within 15 min of the relay

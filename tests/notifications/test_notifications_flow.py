@@ -33,7 +33,7 @@ from lobu.notifications.mailer import MailerProto, OutgoingMail, SmtpMailer, mes
 from lobu.notifications.main import create_app, create_metrics
 from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import Delivery, DigestItem
-from lobu.notifications.preferences import DeliveryMode, set_mode
+from lobu.notifications.preferences import DeliveryMode, mode_of, set_mode
 from lobu.notifications.routing import Category
 from lobu.notifications.service import AllianceReactions
 from lobu.notifications.settings import NotificationSettings
@@ -610,3 +610,47 @@ async def test_the_gauges_show_backlog_oldest_age_and_suppressed(
         )
         == 1
     )
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_digest_is_offered_only_for_categories_a_digest_can_bundle(
+    notifications: Notifications,
+) -> None:
+    from lobu.notifications.preferences import recipient_key
+    from lobu.notifications.routing import digest_categories
+
+    assert digest_categories() == {Category.DIRECTORY_CHANGES}
+    async with notifications.sessions() as session, session.begin():
+        key = await recipient_key(session, "jule.koenig@example.org")
+    links = links_for(notifications.settings)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with client(notifications.app) as http:
+        for category in Category:
+            if category is Category.TRANSACTIONAL:
+                continue
+            path = "/unsubscribe/" + links.token(key, category)
+            page = await http.get(path)
+            offered = 'value="digest"' in page.text
+            assert offered is (category in digest_categories()), category
+            if not offered:
+                # A digest posted anyway (an old page) is what it would be: immediate mail.
+                saved = await http.post(path, content="mode=digest", headers=form)
+                assert "Gespeichert: Jede Nachricht sofort erhalten." in saved.text
+                async with notifications.sessions() as session:
+                    assert await mode_of(session, "jule.koenig@example.org", category) is (
+                        DeliveryMode.IMMEDIATE
+                    )
+
+
+def test_a_mail_offers_the_digest_in_its_footer_only_where_it_exists() -> None:
+    renderer = MessageRenderer()
+    values = {"title": "Umfrage", "link": "http://s.test/x", "closes_on": "1.7.", "intro": "",
+              "alliance_name": "Bündnis", "contact_name": "Anna"}  # fmt: skip
+    without = renderer.render("survey_invitation", values, reason="r",
+                              unsubscribe_url="http://u.test/1", digest_offered=False)  # fmt: skip
+    with_digest = renderer.render("survey_invitation", values, reason="r",
+                                  unsubscribe_url="http://u.test/1")  # fmt: skip
+    assert "Zusammenfassung" not in without.text
+    assert "Zusammenfassung" not in without.html
+    assert "Abbestellen:" in without.text
+    assert "als tägliche Zusammenfassung erhalten" in with_digest.text

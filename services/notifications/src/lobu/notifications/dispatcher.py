@@ -27,13 +27,20 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from lobu.notifications import smtp_errors
 from lobu.notifications.deliveries import claim_for_sending
 from lobu.notifications.digest import DigestComposer
 from lobu.notifications.mailer import MailerProto, OutgoingMail
-from lobu.notifications.models import DUE_STATUSES, Delivery, DeliveryStatus
+from lobu.notifications.models import (
+    DUE_STATUSES,
+    Delivery,
+    DeliveryStatus,
+    WebhookStatus,
+    WebhookSubscription,
+)
 from lobu.notifications.preferences import DeliveryMode, mode_of
 from lobu.notifications.retention import PersonalDataRetention
 from lobu.notifications.routing import Category
@@ -43,12 +50,19 @@ from lobu.shared.tracing import context_of, tracer
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-MAX_BACKOFF_SECONDS = 3600
+# The longest wait between two attempts: an SMTP outage of hours is retried every 15
+# minutes, so mail goes out soon after the relay is back.
+MAX_BACKOFF_SECONDS = 900
 
 
 def backoff_seconds(attempts: int) -> int:
-    """Wait before attempt `attempts + 1`: 1, 2, 4, ... seconds, at most an hour."""
-    return int(min(2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
+    """Wait before attempt `attempts + 1`: 1, 2, 4, ... seconds, at most 15 minutes."""
+    return int(min(2 ** min(attempts - 1, 30), MAX_BACKOFF_SECONDS))
+
+
+def retry_span_seconds(max_attempts: int) -> int:
+    """How long after its first attempt a delivery's last one comes (then it is failed)."""
+    return sum(backoff_seconds(attempt) for attempt in range(1, max_attempts))
 
 
 @dataclass(frozen=True)
@@ -272,7 +286,13 @@ class DeliveryDispatcher:
             )
 
     async def refresh_metrics(self) -> None:
-        """Set the gauges from the delivery log: counts by status, backlog, oldest age."""
+        """Set the gauges from the delivery log: counts by status, backlog, oldest age.
+
+        The backlog and the oldest age leave out the deliveries of paused or disabled
+        webhook subscriptions: they wait on purpose (for an admin), so counting them
+        would keep `LobuNotificationBacklogGrowing` firing for as long as they wait.
+        """
+        waiting = ~_held_for_a_subscription()
         async with self._sessions() as session:
             counts = (
                 await session.execute(
@@ -281,10 +301,20 @@ class DeliveryDispatcher:
                     )
                 )
             ).all()
+            backlog = (
+                await session.execute(
+                    select(col(Delivery.channel), func.count())
+                    .where(col(Delivery.status) == DeliveryStatus.RETRYING.value, waiting)
+                    .group_by(col(Delivery.channel))
+                )
+            ).all()
             oldest = (
                 await session.execute(
                     select(col(Delivery.channel), func.min(col(Delivery.created_at)))
-                    .where(col(Delivery.status).in_([*DUE_STATUSES, DeliveryStatus.SENDING.value]))
+                    .where(
+                        col(Delivery.status).in_([*DUE_STATUSES, DeliveryStatus.SENDING.value]),
+                        waiting,
+                    )
                     .group_by(col(Delivery.channel))
                 )
             ).all()
@@ -297,9 +327,17 @@ class DeliveryDispatcher:
             self._metrics.oldest_pending_age.labels(channel).set(0)
         for channel, status, number in counts:
             self._metrics.by_status.labels(channel, status).set(number)
-            if status == DeliveryStatus.RETRYING.value:
-                self._metrics.retry_backlog.labels(channel).set(number)
+        for channel, number in backlog:
+            self._metrics.retry_backlog.labels(channel).set(number)
         for channel, created_at in oldest:
             if created_at is not None:
                 age = (now - as_utc(created_at)).total_seconds()
                 self._metrics.oldest_pending_age.labels(channel).set(max(age, 0.0))
+
+
+def _held_for_a_subscription() -> ColumnElement[bool]:
+    """Webhook deliveries whose subscription is not active (paused, disabled, gone)."""
+    active = select(col(WebhookSubscription.id)).where(
+        col(WebhookSubscription.status) == WebhookStatus.ACTIVE.value
+    )
+    return and_(col(Delivery.channel) == "webhook", col(Delivery.recipient).not_in(active))

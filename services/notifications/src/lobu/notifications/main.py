@@ -14,6 +14,7 @@ from lobu.notifications.erasures import Erasures
 from lobu.notifications.mailer import SmtpMailer
 from lobu.notifications.messages import MessageRenderer, ServicebueroContact
 from lobu.notifications.notifier import Notifier
+from lobu.notifications.page_rendering import page_templates
 from lobu.notifications.pages import router as pages_router
 from lobu.notifications.preferences import UnsubscribeLinks
 from lobu.notifications.privacy import NotificationsPersonalData
@@ -23,6 +24,7 @@ from lobu.notifications.service import AllianceReactions
 from lobu.notifications.settings import NotificationSettings
 from lobu.notifications.sign_in_mails import SignInLinkMails
 from lobu.notifications.webhook_api import router as webhooks_router
+from lobu.notifications.webhook_pages import router as webhook_pages_router
 from lobu.notifications.webhook_sender import WebhookMetrics, WebhookPolicy, WebhookSender
 from lobu.notifications.webhooks import WebhookSubscriptions
 from lobu.shared import ServiceRuntime, create_service_app
@@ -153,11 +155,12 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         runtime,
         title="lobu notifications",
         description="Email and signed webhook delivery for facts from every lobu service.",
-        routers=[deliveries_router, webhooks_router, pages_router],
+        routers=[deliveries_router, webhooks_router, pages_router, webhook_pages_router],
         on_start=[dispatcher.start, sender.start],
         on_stop=[dispatcher.stop, sender.stop],
     )
     app.state.unsubscribe_links = links
+    app.state.page_templates = page_templates(settings)
     app.state.webhooks = WebhookSubscriptions(
         runtime.sessions,
         allowed_networks=policy.allowed_networks,

@@ -64,9 +64,15 @@ class MessageRenderer:
         *,
         reason: str,
         unsubscribe_url: str | None,
+        digest_offered: bool = True,
     ) -> RenderedMail:
-        """Render `template` for one recipient."""
-        context = {**values, "reason": reason, "unsubscribe_url": unsubscribe_url}
+        """Render `template` for one recipient; the footer offers the digest if it can be had."""
+        context = {
+            **values,
+            "reason": reason,
+            "unsubscribe_url": unsubscribe_url,
+            "digest_offered": digest_offered,
+        }
         subject = self._text.get_template(f"mail/{template}.subject.txt").render(context)
         context["subject"] = " ".join(subject.split())  # one line, whatever the values held
         return RenderedMail(

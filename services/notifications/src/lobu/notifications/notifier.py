@@ -20,7 +20,7 @@ from lobu.notifications.erasures import Erasures
 from lobu.notifications.messages import MessageRenderer
 from lobu.notifications.models import Delivery, DeliveryStatus, DigestItem
 from lobu.notifications.preferences import DeliveryMode, UnsubscribeLinks, mode_of, recipient_key
-from lobu.notifications.routing import CATEGORY_TITLES, Route, reason_for
+from lobu.notifications.routing import CATEGORY_TITLES, Route, digest_categories, reason_for
 from lobu.shared import utc_now
 from lobu.shared.database import insert_ignoring_duplicates
 
@@ -110,7 +110,11 @@ class Notifier:
             unsubscribe_url = self._links.url(await recipient_key(session, address), route.category)
         reason = reason_for(route.recipients, recipient.reason_values)
         mail = self._renderer.render(
-            route.template, merged, reason=reason, unsubscribe_url=unsubscribe_url
+            route.template,
+            merged,
+            reason=reason,
+            unsubscribe_url=unsubscribe_url,
+            digest_offered=route.category in digest_categories(),
         )
         suppressed = mode is DeliveryMode.OFF
         if existing is not None:

@@ -1,7 +1,8 @@
 """HTML pages: a recipient's preferences (the unsubscribe link) and the delivery log.
 
-The delivery log (admins) lists and filters deliveries and sends a failed one again
-with one button, as `POST /deliveries/{id}/retry` does for programs.
+The delivery log (Servicebüro staff, signed in with the session cookie or a bearer
+token) lists and filters deliveries and sends a failed one again with one button, as
+`POST /deliveries/{id}/retry` does for programs; its forms carry the CSRF value.
 
 The preference page lives at the URL every non-transactional mail names in its footer
 and in `List-Unsubscribe`. A POST of `List-Unsubscribe=One-Click` (RFC 8058, what mail
@@ -17,13 +18,12 @@ from urllib.parse import parse_qs, urlencode
 
 from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lobu.notifications.deliveries import retry_delivery, retry_failed
 from lobu.notifications.errors import DeliveryNotFoundError, DeliveryNotRetryableError
 from lobu.notifications.models import DeliveryStatus
+from lobu.notifications.page_rendering import render_page
 from lobu.notifications.preferences import (
     DeliveryMode,
     UnsubscribeLinks,
@@ -32,23 +32,33 @@ from lobu.notifications.preferences import (
     set_mode,
 )
 from lobu.notifications.queries import DeliveryFilters, list_deliveries
-from lobu.notifications.routing import CATEGORY_TITLES, Category
-from lobu.shared import AdminCaller, ServiceRouter
+from lobu.notifications.routing import CATEGORY_TITLES, Category, digest_categories
+from lobu.shared import ServiceRouter
 from lobu.shared.pagination import CursorError
+from lobu.shared.web_sessions import AdminPage, CheckedForm
 
 router = ServiceRouter(include_in_schema=False)
-templates = Jinja2Templates(
-    env=Environment(
-        loader=PackageLoader("lobu.notifications", "templates"),
-        autoescape=select_autoescape(["html"]),
-    )
-)
 MODE_LABELS = {
     DeliveryMode.IMMEDIATE: "Jede Nachricht sofort erhalten",
     DeliveryMode.DIGEST: "Einmal täglich als Zusammenfassung erhalten",
     DeliveryMode.OFF: "Keine Nachrichten dieser Art mehr erhalten",
 }
 MAX_FORM_BYTES = 2048
+
+
+def _modes(category: Category) -> dict[str, str]:
+    """The choices the page offers: the digest only where a digest can bundle the mail."""
+    offered = dict(MODE_LABELS)
+    if category not in digest_categories():
+        del offered[DeliveryMode.DIGEST]
+    return {mode.value: label for mode, label in offered.items()}
+
+
+def _offered(mode: DeliveryMode, category: Category) -> DeliveryMode:
+    """What `mode` means for `category`: a digest it cannot have is immediate mail."""
+    if mode is DeliveryMode.DIGEST and category not in digest_categories():
+        return DeliveryMode.IMMEDIATE
+    return mode
 
 
 def _masked(address: str) -> str:
@@ -71,7 +81,7 @@ async def _recipient(request: Request, token: str) -> tuple[str, Category] | Non
 
 
 def _not_found(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "pages/link_unknown.html", {}, status_code=404)
+    return render_page(request, "pages/link_unknown.html", {}, status_code=404)
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
@@ -83,15 +93,15 @@ async def preferences_page(request: Request, token: str) -> HTMLResponse:
     address, category = found
     sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessions
     async with sessions() as session:
-        mode = await mode_of(session, address, category)
-    return templates.TemplateResponse(
+        mode = _offered(await mode_of(session, address, category), category)
+    return render_page(
         request,
         "pages/preferences.html",
         {
             "address": _masked(address),
             "category_title": CATEGORY_TITLES[category],
             "mode": mode.value,
-            "modes": {mode.value: label for mode, label in MODE_LABELS.items()},
+            "modes": _modes(category),
             "saved": False,
         },
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
@@ -114,17 +124,18 @@ async def change_preferences(request: Request, token: str) -> HTMLResponse:
             mode = DeliveryMode(form.get("mode", [""])[0])
         except ValueError:
             mode = DeliveryMode.OFF  # the page's plain "Abbestellen" button sends no mode
+    mode = _offered(mode, category)
     sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessions
     async with sessions() as session, session.begin():
         await set_mode(session, address, category, mode)
-    return templates.TemplateResponse(
+    return render_page(
         request,
         "pages/preferences.html",
         {
             "address": _masked(address),
             "category_title": CATEGORY_TITLES[category],
             "mode": mode.value,
-            "modes": {mode.value: label for mode, label in MODE_LABELS.items()},
+            "modes": _modes(category),
             "saved": True,
         },
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
@@ -134,7 +145,7 @@ async def change_preferences(request: Request, token: str) -> HTMLResponse:
 @router.get("/admin/deliveries", response_class=HTMLResponse)
 async def delivery_log_page(
     request: Request,
-    _caller: AdminCaller,
+    _caller: AdminPage,
     status: Annotated[str | None, Query(max_length=20)] = None,
     event_type: Annotated[str | None, Query(max_length=200)] = None,
     recipient: Annotated[str | None, Query(max_length=320)] = None,
@@ -160,7 +171,7 @@ async def delivery_log_page(
             cursor=None,
             limit=50,
         )
-    return templates.TemplateResponse(
+    return render_page(
         request,
         "pages/deliveries.html",
         {
@@ -178,12 +189,12 @@ async def delivery_log_page(
 
 
 @router.post("/admin/deliveries/retry-failed", response_class=RedirectResponse)
-async def retry_all_failed_from_the_log(request: Request, _caller: AdminCaller) -> RedirectResponse:
+async def retry_all_failed_from_the_log(
+    request: Request, _caller: AdminPage, form: CheckedForm
+) -> RedirectResponse:
     """The log's button for every failed delivery of the event type it is filtered by."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return RedirectResponse("/admin/deliveries", status_code=303)
-    event_type = parse_qs(body.decode("utf-8", "replace")).get("event_type", [""])[0][:200]
+    sent = form.get("event_type")
+    event_type = sent[:200] if isinstance(sent, str) else ""
     if not event_type:
         return RedirectResponse("/admin/deliveries", status_code=303)
     count = await retry_failed(request.app.state.runtime.sessions, event_type)
@@ -194,7 +205,8 @@ async def retry_all_failed_from_the_log(request: Request, _caller: AdminCaller) 
 @router.post("/admin/deliveries/{delivery_id}/retry", response_class=RedirectResponse)
 async def retry_from_the_log(
     request: Request,
-    _caller: AdminCaller,
+    _caller: AdminPage,
+    _form: CheckedForm,
     delivery_id: Annotated[int, Path(ge=1, le=2**62)],
 ) -> RedirectResponse:
     """The log's "Erneut senden" button: due again now, then back to the log (303)."""

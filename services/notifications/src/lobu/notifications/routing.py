@@ -205,6 +205,16 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+def digest_categories() -> frozenset[Category]:
+    """The categories a daily digest can bundle: those with a route that says how.
+
+    Only these offer the digest on the preference page; a category without one (a
+    survey invitation with its personal link, a reminder that must come on its day)
+    is sent at once.
+    """
+    return frozenset(route.category for route in ROUTES if route.digest_summary)
+
+
 def routes_for(event_type: str, recipients: RecipientKind | None = None) -> list[Route]:
     """The table's rows for `event_type` (and, if given, for one kind of recipient)."""
     return [

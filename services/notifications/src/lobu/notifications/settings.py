@@ -27,7 +27,10 @@ class NotificationSettings(ServiceSettings):
     mail_from: str = (
         "Servicebüro Lokale Bündnisse für Familie <servicebuero@lokale-buendnisse-fuer-familie.de>"
     )
-    delivery_max_attempts: int = Field(default=8, ge=1)
+    # Attempts of one mail before it is failed: waits of 1, 2, 4, ... s, at most 15 min
+    # (dispatcher.backoff_seconds), so the default keeps trying for about 24 hours of
+    # SMTP outage (dispatcher.retry_span_seconds), as webhooks do for 40.
+    delivery_max_attempts: int = Field(default=106, ge=1)
     delivery_poll_seconds: float = 0.5
     # How many mails are sent at once; a slow SMTP server holds at most this many.
     delivery_concurrency: int = Field(default=4, ge=1, le=64)
