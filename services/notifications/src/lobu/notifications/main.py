@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from prometheus_client import Counter, Gauge
 
+from lobu.notifications.address_retention import declare_address_retention
 from lobu.notifications.api import router as deliveries_router
 from lobu.notifications.consumers import subscribe_to_alliances
 from lobu.notifications.contact_mails import ContactMessageMails
@@ -151,6 +152,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             runtime.sessions, days=settings.contact_message_retention_days
         ),
     )
+    declare_address_retention(runtime.retention, settings.delivery_address_retention)
     app = create_service_app(
         runtime,
         title="lobu notifications",

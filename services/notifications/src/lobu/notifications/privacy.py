@@ -41,6 +41,8 @@ from lobu.shared.locks import lock_entity
 from lobu.shared.privacy import ErasedCounts, FoundRecords, normalise_address
 
 ERASED_TEXT = "[gelöscht]"
+# An erased recipient: unique per row, as the log's key (event, recipient, channel) needs.
+ERASED_PREFIX = "gelöscht:"
 EMAIL = "email"
 
 
@@ -182,7 +184,7 @@ async def _erase_deliveries_to(session: AsyncSession, email: str) -> int:
         if row.status in UNSENT_STATUSES:
             row.status = DeliveryStatus.CANCELLED.value
             row.last_error = "Empfänger auf Antrag gelöscht"
-        row.recipient = f"gelöscht:{row.id}"  # unique per row, as the log's key needs
+        row.recipient = f"{ERASED_PREFIX}{row.id}"
         row.subject = ERASED_TEXT
         row.body = ""
         row.html_body = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -51,6 +53,8 @@ class NotificationSettings(ServiceSettings):
     # the sender's address are deleted once the mail is sent, and after this many days
     # at the latest if it could not be sent (a failed one may be retried until then).
     contact_message_retention_days: int = Field(default=7, ge=1, le=90)
+    # How long the delivery log keeps whom a finished mail went to (address_retention.py).
+    delivery_address_retention: timedelta = Field(default=timedelta(days=180))
     unsubscribe_secret: str = Field(default=DEVELOPMENT_UNSUBSCRIBE_SECRET, min_length=32)
     # Daily digests go out at this hour (local time of `digest_timezone`).
     digest_hour: int = Field(default=7, ge=0, le=23)
