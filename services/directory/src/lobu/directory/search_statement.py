@@ -151,11 +151,10 @@ def _after(count: int) -> str:
 
 
 def _children(postgresql: bool) -> list[str]:
-    """Each hit's topics, partners and awards, in their order, as JSON texts."""
+    """Each hit's topics (kept on its row), partners and awards, in their order, as JSON texts."""
     if postgresql:
         return [
-            "CAST((SELECT coalesce(json_agg(t.topic ORDER BY t.position), '[]') "
-            "FROM alliance_topics t WHERE t.alliance_id = a.id) AS TEXT)",
+            "CAST(a.topic_codes AS TEXT)",
             "CAST((SELECT coalesce(json_agg(json_build_object('name', p.name, 'type', p.type) "
             "ORDER BY p.position), '[]') FROM alliance_partners p "
             "WHERE p.alliance_id = a.id) AS TEXT)",
@@ -165,8 +164,7 @@ def _children(postgresql: bool) -> list[str]:
     # SQLite has no ORDER BY inside an aggregate: aggregate an ordered sub-select, and
     # build the objects outside it (a JSON value loses its JSON-ness through a sub-select).
     return [
-        "(SELECT json_group_array(t.topic) FROM (SELECT topic FROM alliance_topics "
-        "WHERE alliance_id = a.id ORDER BY position) AS t)",
+        "a.topic_codes",
         "(SELECT json_group_array(json_object('name', p.name, 'type', p.type)) FROM "
         "(SELECT name, type FROM alliance_partners WHERE alliance_id = a.id ORDER BY position) "
         "AS p)",
@@ -196,15 +194,23 @@ def statement_for(shape: Shape) -> TextualSelect:
     )
     blanks = ", ".join("NULL" for _ in (*HIT_COLUMNS, *CHILDREN, *names))
     page_keys = ", ".join(f"page.{name}" for name in names)
-    sql = f"""WITH matches AS {materialised}(SELECT a.id AS id, a.state AS state, {labelled}
+    # The topic facet counts the codes on the matches' rows (no join over alliance_topics).
+    topic_facet = (
+        f"x.topic, count(*), {blanks} FROM matches m "
+        "CROSS JOIN LATERAL json_array_elements_text(m.topic_codes) AS x(topic) GROUP BY x.topic"
+        if shape.postgresql
+        else f"x.value, count(*), {blanks} FROM matches m, json_each(m.topic_codes) AS x "
+        "GROUP BY x.value"
+    )
+    sql = f"""WITH matches AS {materialised}(SELECT a.id AS id, a.state AS state,
+  a.topic_codes AS topic_codes, {labelled}
   FROM alliances a WHERE {where}),
 page AS (SELECT * FROM matches {after} ORDER BY {order} LIMIT {_p("limit")})
 SELECT 'h' AS kind, row_number() OVER (ORDER BY {page_keys}) AS position,
   CAST(NULL AS TEXT) AS facet, CAST(NULL AS INTEGER) AS count, {columns}, {children}, {page_keys}
 FROM page JOIN alliances a ON a.id = page.id
 UNION ALL SELECT 's', NULL, state, count(*), {blanks} FROM matches GROUP BY state
-UNION ALL SELECT 't', NULL, t.topic, count(*), {blanks}
-  FROM alliance_topics t JOIN matches m ON m.id = t.alliance_id GROUP BY t.topic
+UNION ALL SELECT 't', NULL, {topic_facet}
 ORDER BY kind, position"""  # noqa: S608  # every value is a bound parameter
     table = Alliance.__table__.c  # type: ignore[attr-defined]
     # The typed columns SQLite hands back as text or numbers (dates, booleans).
