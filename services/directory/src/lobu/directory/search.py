@@ -31,6 +31,7 @@ from lobu.directory.search_statement import (
     FoundPage,
     Shape,
     decode,
+    native_statement_for,
     statement_for,
 )
 from lobu.shared.geo import bounding_box
@@ -114,7 +115,13 @@ class AllianceSearch:
         # One statement on a connection of its own, without a transaction around it
         # (AUTOCOMMIT on PostgreSQL): one round trip instead of BEGIN … ROLLBACK.
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(statement_for(shape), values)).all()
+            if self._postgresql:
+                sql, names = native_statement_for(shape)
+                driver: Any = (await connection.get_raw_connection()).driver_connection
+                # Prepared once per connection and kept by asyncpg.
+                rows = await driver.fetch(sql, *(values[name] for name in names))
+            else:
+                rows = (await connection.execute(statement_for(shape), values)).all()
         found = decode(rows, shape.key_count)
         more = len(found.hits) > limit
         hits, hit_keys = found.hits[:limit], found.keys[:limit]
