@@ -32,7 +32,8 @@ from lobu.directory.search_statement import (
     Shape,
     decode,
     native_statement_for,
-    statement_for,
+    sqlite_rows,
+    sqlite_sql,
 )
 from lobu.shared.geo import bounding_box
 from lobu.shared.pagination import decode_cursor, encode_cursor
@@ -121,7 +122,9 @@ class AllianceSearch:
                 # Prepared once per connection and kept by asyncpg.
                 rows = await driver.fetch(sql, *(values[name] for name in names))
             else:
-                rows = (await connection.execute(statement_for(shape), values)).all()
+                # sqlite3 reads the `:q_…` parameters itself; one hop to aiosqlite's thread.
+                driver = (await connection.get_raw_connection()).driver_connection
+                rows = sqlite_rows(await driver.execute_fetchall(sqlite_sql(shape), values))
         found = decode(rows, shape.key_count)
         more = len(found.hits) > limit
         hits, hit_keys = found.hits[:limit], found.keys[:limit]

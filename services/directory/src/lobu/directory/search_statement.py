@@ -12,21 +12,24 @@ The statement is SQL text, written once per *shape* of query (which filters, a t
 match of how many words, a cursor or not) and kept: building it from SQLAlchemy
 constructs and computing their cache keys cost more CPU than the database needs to
 run it (docs/performance.md). Every value is a bound parameter; the conditions are
-the ones `AllianceSearch._conditions` gives the exports (tests compare the two).
+the ones `AllianceSearch._conditions` gives the exports (tests compare the two). It
+runs on the driver of one of the engine's pooled connections (asyncpg with `$n`
+placeholders, sqlite3 with the `:q_…` names), which returns the values ready (SQLite's
+dates, booleans and datetimes converted here), without SQLAlchemy's execution and
+result layers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from pydantic_core import from_json
-from sqlalchemy import Integer, String, TextualSelect, text
 
-from lobu.directory.models import Alliance
 from lobu.shared import as_utc
 
 # The alliances-row columns of a hit, in the order AllianceHit prints them.
@@ -47,6 +50,8 @@ _CHILD = _FIRST + len(HIT_COLUMNS)
 _KEYS = _CHILD + len(CHILDREN)
 _SOCIAL = _FIRST + HIT_COLUMNS.index("social_media")
 _CREATED = _FIRST + HIT_COLUMNS.index("created_at")
+_FOUNDED = _FIRST + HIT_COLUMNS.index("founded_on")
+_APPROXIMATE = _FIRST + HIT_COLUMNS.index("coordinates_approximate")
 _UPDATED = _FIRST + HIT_COLUMNS.index("updated_at")
 
 
@@ -175,18 +180,6 @@ def _children(postgresql: bool) -> list[str]:
 
 
 @lru_cache(maxsize=256)
-def statement_for(shape: Shape) -> TextualSelect:
-    """Hits (page order), then counts per Land and per field of action, as one UNION ALL."""
-    table = Alliance.__table__.c  # type: ignore[attr-defined]
-    # The typed columns SQLite hands back as text or numbers (dates, booleans).
-    types: dict[str, Any] = {
-        name: table[name].type for name in ("founded_on", "coordinates_approximate",
-                                            "created_at", "updated_at")
-    }  # fmt: skip
-    return text(_sql(shape)).columns(kind=String, position=Integer, **types)
-
-
-@lru_cache(maxsize=256)
 def _sql(shape: Shape) -> str:
     keys = _keys(shape)
     names = [f"k{n}" for n in range(len(keys))]
@@ -244,6 +237,30 @@ def native_statement_for(shape: Shape) -> tuple[str, tuple[str, ...]]:
 
     sql = _PARAMETER.sub(placeholder, _sql(shape))
     return sql, tuple(names)
+
+
+def sqlite_sql(shape: Shape) -> str:
+    """The statement for sqlite3 itself, which reads the `:q_…` parameters as they are."""
+    return _sql(shape)
+
+
+def sqlite_rows(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """SQLite's hit rows with the values SQLAlchemy's types would give (date, bool, datetime).
+
+    SQLite stores them as text and integers: dates as `YYYY-MM-DD`, booleans as 0/1,
+    datetimes as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC (as_utc adds the zone in decode).
+    """
+    converted: list[list[Any]] = []
+    for row in rows:
+        values = list(row)
+        if values[0] == "h":
+            founded = values[_FOUNDED]
+            values[_FOUNDED] = date.fromisoformat(founded) if founded is not None else None
+            values[_APPROXIMATE] = bool(values[_APPROXIMATE])
+            values[_CREATED] = datetime.fromisoformat(values[_CREATED])
+            values[_UPDATED] = datetime.fromisoformat(values[_UPDATED])
+        converted.append(values)
+    return converted
 
 
 _PARAMETER = re.compile(rf"(?<![:\w]):({PARAMETER_PREFIX}\w+)")
