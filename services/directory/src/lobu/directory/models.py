@@ -70,6 +70,9 @@ class Alliance(SQLModel, table=True):
     # Name and town spelt the same way: the relevance tiers compare the term with them.
     name_key: str = Field(default="", sa_column=Column(Text, nullable=False))
     place_key: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # The codes of its fields of action in their order, a copy of `alliance_topics` kept
+    # by triggers (migration 0011): the search's topic facet counts them without a join.
+    topic_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 1
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)

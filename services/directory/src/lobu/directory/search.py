@@ -14,12 +14,12 @@ Each order is a keyset whose last column is the id, so pages neither repeat nor 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal_column, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
@@ -29,11 +29,11 @@ from lobu.directory.search_statement import (
     LIMIT,
     PARAMETER_PREFIX,
     FoundPage,
-    StatementCache,
+    Shape,
     decode,
-    key_columns,
-    matches_of,
-    statement_for,
+    native_statement_for,
+    sqlite_rows,
+    sqlite_sql,
 )
 from lobu.shared.geo import bounding_box
 from lobu.shared.pagination import decode_cursor, encode_cursor
@@ -70,7 +70,11 @@ class AllianceSearch:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, postgresql: bool) -> None:
         self._sessions = sessions
         self._postgresql = postgresql
-        self._statements = StatementCache()
+        engine: AsyncEngine = sessions.kw["bind"]
+        # A page is one statement: no transaction needed around it (docs/performance.md).
+        self._engine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if postgresql else engine
+        )
 
     async def page(self, query: AllianceQuery, *, cursor: str | None, limit: int) -> AlliancePage:
         """One page of hits, the cursor of the next page, the total and the facets."""
@@ -102,23 +106,26 @@ class AllianceSearch:
     async def _found(
         self, query: AllianceQuery, *, cursor: str | None, limit: int
     ) -> tuple[FoundPage, str | None]:
-        order = _order_of(query)
-        conditions = self._conditions(query)
-        last = decode_cursor(cursor, types=order.types) if cursor else None
-
-        def build() -> Any:
-            matches = matches_of(conditions, order.keys, postgresql=self._postgresql)
-            keys = key_columns(matches, len(order.keys))
-            after = _after(keys, last) if last is not None else None
-            return statement_for(matches, after, postgresql=self._postgresql)
-
-        parts = [*conditions, *order.keys]
-        if last is not None:
-            parts.append(_after(list(order.keys), last))  # its values, under the same names
-        statement, values = self._statements.get(parts, build)
-        async with self._sessions() as session:
-            rows = (await session.execute(statement, values | {LIMIT: limit + 1})).all()
-        found = decode(rows, len(order.keys))
+        shape, values = self._shape_of(query)
+        if cursor:
+            types = _order_of(query).types
+            for n, value in enumerate(decode_cursor(cursor, types=types)):
+                values[f"{PARAMETER_PREFIX}after_{n}"] = value
+            shape = replace(shape, after=True)
+        values[LIMIT] = limit + 1
+        # One statement on a connection of its own, without a transaction around it
+        # (AUTOCOMMIT on PostgreSQL): one round trip instead of BEGIN … ROLLBACK.
+        async with self._engine.connect() as connection:
+            if self._postgresql:
+                sql, names = native_statement_for(shape)
+                driver: Any = (await connection.get_raw_connection()).driver_connection
+                # Prepared once per connection and kept by asyncpg.
+                rows = await driver.fetch(sql, *(values[name] for name in names))
+            else:
+                # sqlite3 reads the `:q_…` parameters itself; one hop to aiosqlite's thread.
+                driver = (await connection.get_raw_connection()).driver_connection
+                rows = sqlite_rows(await driver.execute_fetchall(sqlite_sql(shape), values))
+        found = decode(rows, shape.key_count)
         more = len(found.hits) > limit
         hits, hit_keys = found.hits[:limit], found.keys[:limit]
         near = query.near is not None
@@ -127,6 +134,46 @@ class AllianceSearch:
         next_cursor = encode_cursor(hit_keys[-1]) if more and hits else None
         return FoundPage(hits, hit_keys, dict(sorted(found.states.items())),
                          dict(sorted(found.topics.items()))), next_cursor  # fmt: skip
+
+    def _shape_of(self, query: AllianceQuery) -> tuple[Shape, dict[str, Any]]:
+        """The statement's shape for `query` and the values of its parameters."""
+        values: dict[str, Any] = {}
+
+        def given(name: str, value: Any) -> bool:
+            if value:
+                values[f"{PARAMETER_PREFIX}{name}"] = value
+            return bool(value)
+
+        tokens = query_tokens(query.text) if query.text else []
+        if tokens:
+            values[f"{PARAMETER_PREFIX}term"] = " ".join(tokens)
+            if self._postgresql:
+                values[f"{PARAMETER_PREFIX}words"] = " & ".join(f"{t}:*" for t in tokens)
+            else:
+                for n, token in enumerate(tokens):
+                    values[f"{PARAMETER_PREFIX}token_{n}"] = token
+        near = query.near
+        if near is not None:
+            south, north, west, east = bounding_box(near.latitude, near.longitude, near.radius_km)
+            values.update(
+                {f"{PARAMETER_PREFIX}{name}": value for name, value in (
+                    ("south", south), ("north", north), ("west", west), ("east", east),
+                    ("latitude", near.latitude), ("longitude", near.longitude),
+                    ("radius_km", near.radius_km),
+                )}
+            )  # fmt: skip
+        shape = Shape(
+            postgresql=self._postgresql,
+            words=len(tokens),
+            state=given("state", query.state),
+            status=given("status", query.status),
+            without_dissolved=not query.status and not query.include_dissolved,
+            topic=given("topic", query.topic),
+            partner_type=given("type", query.partner_type),
+            award=given("award", query.award),
+            near=near is not None,
+        )
+        return shape, values
 
     async def every(
         self, query: AllianceQuery, *, chunk: int = 500
@@ -237,9 +284,7 @@ def _tier(term: Any) -> Any:
     ).label("relevance")
 
 
-# The search's values travel as named parameters ("q_…"), so that a page's statement,
-# which costs more CPU to build than to run, is built once per shape of query and run
-# with each query's values (search_statement.StatementCache).
+# The exports' values travel as named parameters ("q_…"), as the page's do.
 def _value(name: str, value: Any) -> Any:
     return bindparam(f"{PARAMETER_PREFIX}{name}", value)
 

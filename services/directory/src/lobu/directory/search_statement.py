@@ -2,43 +2,34 @@
 
 The matching alliances, with their order keys, are a CTE that the page, the count per
 Land and the count per field of action all read, so the database finds the matches
-once, and the application makes one round trip instead of seven. The three parts come
-back as the rows of one UNION ALL, told apart by the `kind` column: hits in page
-order with their topics, partners and awards as JSON arrays from correlated
-sub-selects (json_agg on PostgreSQL, json_group_array on SQLite), then one row per
-Land and one per field of action with its count. Every other column is NULL where a
-part does not use it; the first branch (the hits) gives each column its type, so
-SQLAlchemy turns dates, booleans and JSON back into Python values.
+once, and the application makes one round trip. The three parts come back as the rows
+of one UNION ALL, told apart by the `kind` column: hits in page order with their
+topics, partners and awards as JSON texts from correlated sub-selects (json_agg on
+PostgreSQL, json_group_array on SQLite), then one row per Land and one per field of
+action with its count.
+
+The statement is SQL text, written once per *shape* of query (which filters, a text
+match of how many words, a cursor or not) and kept: building it from SQLAlchemy
+constructs and computing their cache keys cost more CPU than the database needs to
+run it (docs/performance.md). Every value is a bound parameter; the conditions are
+the ones `AllianceSearch._conditions` gives the exports (tests compare the two). It
+runs on the driver of one of the engine's pooled connections (asyncpg with `$n`
+placeholders, sqlite3 with the `:q_…` names), which returns the values ready (SQLite's
+dates, booleans and datetimes converted here), without SQLAlchemy's execution and
+result layers.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic_core import from_json
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    Integer,
-    String,
-    bindparam,
-    cast,
-    func,
-    literal,
-    literal_column,
-    null,
-    select,
-    union_all,
-)
-from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter
-from sqlmodel import col
 
-from lobu.directory.models import Alliance, AllianceAward, AlliancePartner, AllianceTopic
 from lobu.shared import as_utc
 
 # The alliances-row columns of a hit, in the order AllianceHit prints them.
@@ -49,50 +40,40 @@ HIT_COLUMNS = (
     "created_at", "updated_at",
 )  # fmt: skip
 CHILDREN = ("topics", "partners", "awards")
-# The query's values are parameters named with this prefix (search.py); the page's
-# size is LIMIT, given at execution.
+# The query's values are parameters named with this prefix; the page's size is LIMIT.
 PARAMETER_PREFIX = "q_"
 LIMIT = f"{PARAMETER_PREFIX}limit"
-STATEMENTS_KEPT = 256
+# Where a hit's values sit in a row: kind, position, facet, count, the hit's columns,
+# its children (JSON texts), then the order keys.
+_FIRST = 4
+_CHILD = _FIRST + len(HIT_COLUMNS)
+_KEYS = _CHILD + len(CHILDREN)
+_SOCIAL = _FIRST + HIT_COLUMNS.index("social_media")
+_CREATED = _FIRST + HIT_COLUMNS.index("created_at")
+_FOUNDED = _FIRST + HIT_COLUMNS.index("founded_on")
+_APPROXIMATE = _FIRST + HIT_COLUMNS.index("coordinates_approximate")
+_UPDATED = _FIRST + HIT_COLUMNS.index("updated_at")
 
 
-class StatementCache:
-    """Page statements by the shape of their query, built once and run with new values.
+@dataclass(frozen=True)
+class Shape:
+    """What decides the statement's text; the values travel as parameters."""
 
-    Building the page's statement (three branches, twenty-odd columns, correlated
-    sub-selects) costs more CPU than PostgreSQL needs to run it. Two queries that differ
-    only in the values of their named parameters ("q_…") share one statement. The
-    shape is SQLAlchemy's cache key of the query's parts, which leaves values out, plus
-    the value of every parameter that is *not* named: a literal added later without a
-    name makes the cache miss more often, never answer with another query's value.
-    """
+    postgresql: bool
+    words: int = 0  # words of the text match (0: none)
+    state: bool = False
+    status: bool = False
+    without_dissolved: bool = False
+    topic: bool = False
+    partner_type: bool = False
+    award: bool = False
+    near: bool = False
+    after: bool = False  # a cursor: the rows after its keys
 
-    def __init__(self, size: int = STATEMENTS_KEPT) -> None:
-        self._statements: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._size = size
-
-    def get(self, parts: Sequence[Any], build: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-        """The statement for `parts` (built by `build` when new) and their named values."""
-        shape: list[Any] = []
-        values: dict[str, Any] = {}
-        for part in parts:
-            cache_key = part._generate_cache_key()
-            shape.append(cache_key.key if cache_key is not None else repr(part))
-            for node in visitors.iterate(part):
-                if isinstance(node, BindParameter):
-                    if str(node.key).startswith(PARAMETER_PREFIX):
-                        values[node.key] = node.value
-                    else:
-                        shape.append(repr(node.value))
-        key = tuple(shape)
-        statement = self._statements.get(key)
-        if statement is None:
-            statement = self._statements[key] = build()
-            if len(self._statements) > self._size:
-                self._statements.popitem(last=False)
-        else:
-            self._statements.move_to_end(key)
-        return statement, values
+    @property
+    def key_count(self) -> int:
+        """Order keys: distance, id near a place; tier, name, id with words; name, id."""
+        return 2 if self.near or not self.words else 3
 
 
 @dataclass(frozen=True)
@@ -105,96 +86,184 @@ class FoundPage:
     topics: dict[str, int]
 
 
-def matches_of(
-    conditions: Sequence[ColumnElement[bool]], keys: Sequence[Any], *, postgresql: bool
-) -> Any:
-    """The CTE of the matching alliances: id, Land and the order keys as k0 … kN."""
-    labelled = [
-        (key.element if hasattr(key, "element") else key).label(f"k{n}")
-        for n, key in enumerate(keys)
-    ]
-    matches = (
-        select(col(Alliance.id).label("id"), col(Alliance.state).label("state"), *labelled)
-        .where(*conditions)
-        .cte("matches")
-    )
-    # PostgreSQL would otherwise inline the CTE into each of its three readers.
-    return matches.prefix_with("MATERIALIZED") if postgresql else matches
+def _p(name: str) -> str:
+    return f":{PARAMETER_PREFIX}{name}"
 
 
-def key_columns(matches: Any, count: int) -> list[Any]:
-    """The CTE's order-key columns k0 … kN."""
-    return [matches.c[f"k{n}"] for n in range(count)]
-
-
-def statement_for(
-    matches: Any, after: ColumnElement[bool] | None, *, postgresql: bool
-) -> CompoundSelect[*tuple[Any, ...]]:
-    """Hits (page order), then counts per Land and per field of action, as one UNION ALL."""
-    keys = [column for name, column in matches.c.items() if name.startswith("k")]
-    page = select(matches)
-    if after is not None:
-        page = page.where(after)
-    page_cte = page.order_by(*keys).limit(bindparam(LIMIT, type_=Integer)).cte("page")
-    page_keys = [page_cte.c[column.name] for column in keys]
-    hits = (
-        select(
-            literal("h", String).label("kind"),
-            func.row_number().over(order_by=page_keys).label("position"),
-            cast(null(), String).label("facet"),
-            cast(null(), Integer).label("count"),
-            *(getattr(Alliance, name) for name in HIT_COLUMNS),
-            _children(AllianceTopic, page_cte.c.id, postgresql, "topic").label("topics"),
-            _children(AlliancePartner, page_cte.c.id, postgresql, "name", "type").label("partners"),
-            _children(AllianceAward, page_cte.c.id, postgresql, "award", "year").label("awards"),
-            *page_keys,
+def _conditions(shape: Shape) -> list[str]:
+    conditions: list[str] = []
+    if shape.words and shape.postgresql:
+        # The expression of the GIN index ix_alliances_search.
+        conditions.append(
+            "to_tsvector('german', a.search_text) @@ "
+            f"to_tsquery('german', CAST({_p('words')} AS TEXT))"
         )
-        .select_from(page_cte)
-        .join(Alliance, col(Alliance.id) == page_cte.c.id)
-    )
-    blanks = [null() for _ in (*HIT_COLUMNS, *CHILDREN, *page_keys)]
-    states = select(literal("s"), null(), matches.c.state, func.count(), *blanks).group_by(
-        matches.c.state
-    )
-    topics = (
-        select(literal("t"), null(), col(AllianceTopic.topic), func.count(), *blanks)
-        .join(matches, col(AllianceTopic.alliance_id) == matches.c.id)
-        .group_by(col(AllianceTopic.topic))
-    )
-    return union_all(hits, states, topics).order_by(
-        literal_column("kind"), literal_column("position")
-    )
+    elif shape.words:
+        conditions += [
+            f"a.search_text LIKE '%' || {_p(f'token_{n}')} || '%'" for n in range(shape.words)
+        ]
+    if shape.state:
+        conditions.append(f"a.state = {_p('state')}")
+    if shape.status:
+        conditions.append(f"a.status = {_p('status')}")
+    elif shape.without_dissolved:
+        conditions.append("a.status != 'dissolved'")
+    for wanted, table, column in (
+        (shape.topic, "alliance_topics", "topic"),
+        (shape.partner_type, "alliance_partners", "type"),
+        (shape.award, "alliance_awards", "award"),
+    ):
+        if wanted:
+            conditions.append(
+                f"a.id IN (SELECT alliance_id FROM {table} WHERE {column} = {_p(column)})"  # noqa: S608
+            )
+    if shape.near:
+        conditions += [
+            f"a.latitude BETWEEN {_p('south')} AND {_p('north')}",
+            f"a.longitude BETWEEN {_p('west')} AND {_p('east')}",
+            f"{_distance()} <= {_p('radius_km')}",
+        ]
+    return conditions
 
 
-def _children(table: Any, alliance_id: Any, postgresql: bool, *fields: str) -> Any:
-    """A JSON array of one alliance's child rows in their order (a value or an object each)."""
-    order = col(table.year) if table is AllianceAward else col(table.position)
-    columns = [getattr(table, field) for field in fields]
+def _distance() -> str:
+    return f"lobu_distance_km(a.latitude, a.longitude, {_p('latitude')}, {_p('longitude')})"
+
+
+def _keys(shape: Shape) -> list[str]:
+    if shape.near:
+        return [_distance(), "a.id"]
+    if shape.words:
+        term = f"CAST({_p('term')} AS TEXT)" if shape.postgresql else _p("term")
+        # 0: name or town is the term; 1: starts with it; 2: contains it; 3: elsewhere.
+        # The term is normalised words ([a-z0-9] and spaces): no LIKE wildcard in it.
+        tier = (
+            f"CASE WHEN a.name_key = {term} OR a.place_key = {term} THEN 0 "
+            f"WHEN a.name_key LIKE {term} || '%' OR a.place_key LIKE {term} || '%' THEN 1 "
+            f"WHEN a.name_key LIKE '%' || {term} || '%' OR a.place_key LIKE '%' || {term} || '%' "
+            "THEN 2 ELSE 3 END"
+        )
+        return [tier, "a.name", "a.id"]
+    return ["a.name", "a.id"]
+
+
+def _after(count: int) -> str:
+    """Rows after the cursor's keys: (k0 > v0) or (k0 = v0 and ((k1 > v1) or ...))."""
+    condition = f"k{count - 1} > {_p(f'after_{count - 1}')}"
+    for n in range(count - 2, -1, -1):
+        value = _p(f"after_{n}")
+        condition = f"(k{n} > {value} OR (k{n} = {value} AND {condition}))"
+    return condition
+
+
+def _children(postgresql: bool) -> list[str]:
+    """Each hit's topics (kept on its row), partners and awards, in their order, as JSON texts."""
     if postgresql:
-        pairs: list[Any] = []
-        for field, column in zip(fields, columns, strict=True):
-            pairs += [literal_column(f"'{field}'"), column]
-        element = columns[0] if len(columns) == 1 else func.json_build_object(*pairs)
-        aggregated = func.coalesce(
-            func.json_agg(aggregate_order_by(element, order)), literal_column("'[]'::json")
-        )
-        return select(aggregated).where(col(table.alliance_id) == alliance_id).scalar_subquery()
-    # SQLite (3.40 has no ORDER BY inside an aggregate): aggregate an ordered sub-select.
-    rows = (
-        select(*columns)
-        .where(col(table.alliance_id) == alliance_id)
-        .order_by(order)
-        .correlate_except(table)  # alliance_id is the enclosing row's: no FROM of its own
-        .subquery()
+        return [
+            "CAST(a.topic_codes AS TEXT)",
+            "CAST((SELECT coalesce(json_agg(json_build_object('name', p.name, 'type', p.type) "
+            "ORDER BY p.position), '[]') FROM alliance_partners p "
+            "WHERE p.alliance_id = a.id) AS TEXT)",
+            "CAST((SELECT coalesce(json_agg(json_build_object('award', w.award, 'year', w.year) "
+            "ORDER BY w.year), '[]') FROM alliance_awards w WHERE w.alliance_id = a.id) AS TEXT)",
+        ]
+    # SQLite has no ORDER BY inside an aggregate: aggregate an ordered sub-select, and
+    # build the objects outside it (a JSON value loses its JSON-ness through a sub-select).
+    return [
+        "a.topic_codes",
+        "(SELECT json_group_array(json_object('name', p.name, 'type', p.type)) FROM "
+        "(SELECT name, type FROM alliance_partners WHERE alliance_id = a.id ORDER BY position) "
+        "AS p)",
+        "(SELECT json_group_array(json_object('award', w.award, 'year', w.year)) FROM "
+        "(SELECT award, year FROM alliance_awards WHERE alliance_id = a.id ORDER BY year) AS w)",
+    ]
+
+
+@lru_cache(maxsize=256)
+def _sql(shape: Shape) -> str:
+    keys = _keys(shape)
+    names = [f"k{n}" for n in range(len(keys))]
+    order = ", ".join(names)
+    labelled = ", ".join(f"{key} AS {name}" for key, name in zip(keys, names, strict=True))
+    where = " AND ".join(_conditions(shape)) or "1 = 1"
+    after = f"WHERE {_after(len(keys))}" if shape.after else ""
+    materialised = "MATERIALIZED " if shape.postgresql else ""
+    social = "CAST(a.social_media AS TEXT)" if shape.postgresql else "a.social_media"
+    columns = ", ".join(
+        social + " AS social_media" if name == "social_media" else f"a.{name}"
+        for name in HIT_COLUMNS
     )
-    element = (
-        rows.c[fields[0]]
-        if len(fields) == 1
-        else func.json_object(
-            *(part for field in fields for part in (literal_column(f"'{field}'"), rows.c[field]))
-        )
+    children = ", ".join(
+        f"{child} AS {name}"
+        for child, name in zip(_children(shape.postgresql), CHILDREN, strict=True)
     )
-    return select(func.json_group_array(element)).select_from(rows).scalar_subquery()
+    blanks = ", ".join("NULL" for _ in (*HIT_COLUMNS, *CHILDREN, *names))
+    page_keys = ", ".join(f"page.{name}" for name in names)
+    # The topic facet counts the codes on the matches' rows (no join over alliance_topics).
+    topic_facet = (
+        f"x.topic, count(*), {blanks} FROM matches m "
+        "CROSS JOIN LATERAL json_array_elements_text(m.topic_codes) AS x(topic) GROUP BY x.topic"
+        if shape.postgresql
+        else f"x.value, count(*), {blanks} FROM matches m, json_each(m.topic_codes) AS x "
+        "GROUP BY x.value"
+    )
+    sql = f"""WITH matches AS {materialised}(SELECT a.id AS id, a.state AS state,
+  a.topic_codes AS topic_codes, {labelled}
+  FROM alliances a WHERE {where}),
+page AS (SELECT * FROM matches {after} ORDER BY {order} LIMIT {_p("limit")})
+SELECT 'h' AS kind, row_number() OVER (ORDER BY {page_keys}) AS position,
+  CAST(NULL AS TEXT) AS facet, CAST(NULL AS INTEGER) AS count, {columns}, {children}, {page_keys}
+FROM page JOIN alliances a ON a.id = page.id
+UNION ALL SELECT 's', NULL, state, count(*), {blanks} FROM matches GROUP BY state
+UNION ALL SELECT 't', NULL, {topic_facet}
+ORDER BY kind, position"""  # noqa: S608  # every value is a bound parameter
+    return sql
+
+
+@lru_cache(maxsize=256)
+def native_statement_for(shape: Shape) -> tuple[str, tuple[str, ...]]:
+    """The same statement for asyncpg itself: `$n` placeholders, and their parameters' names.
+
+    PostgreSQL's rows need no conversion (asyncpg returns dates, booleans and aware
+    datetimes; the JSON comes as text), so the page can skip SQLAlchemy's execution and
+    result layers, which cost more app CPU than the rest of the search.
+    """
+    names: list[str] = []
+
+    def placeholder(found: re.Match[str]) -> str:
+        if found.group(1) not in names:
+            names.append(found.group(1))
+        return f"${names.index(found.group(1)) + 1}"
+
+    sql = _PARAMETER.sub(placeholder, _sql(shape))
+    return sql, tuple(names)
+
+
+def sqlite_sql(shape: Shape) -> str:
+    """The statement for sqlite3 itself, which reads the `:q_…` parameters as they are."""
+    return _sql(shape)
+
+
+def sqlite_rows(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """SQLite's hit rows with the values SQLAlchemy's types would give (date, bool, datetime).
+
+    SQLite stores them as text and integers: dates as `YYYY-MM-DD`, booleans as 0/1,
+    datetimes as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC (as_utc adds the zone in decode).
+    """
+    converted: list[list[Any]] = []
+    for row in rows:
+        values = list(row)
+        if values[0] == "h":
+            founded = values[_FOUNDED]
+            values[_FOUNDED] = date.fromisoformat(founded) if founded is not None else None
+            values[_APPROXIMATE] = bool(values[_APPROXIMATE])
+            values[_CREATED] = datetime.fromisoformat(values[_CREATED])
+            values[_UPDATED] = datetime.fromisoformat(values[_UPDATED])
+        converted.append(values)
+    return converted
+
+
+_PARAMETER = re.compile(rf"(?<![:\w]):({PARAMETER_PREFIX}\w+)")
 
 
 def decode(rows: Sequence[Any], key_count: int) -> FoundPage:
@@ -210,13 +279,17 @@ def decode(rows: Sequence[Any], key_count: int) -> FoundPage:
         elif kind == "t":
             topics[row[2]] = row[3]
         else:
-            values = row[4 : 4 + len(HIT_COLUMNS)]
+            values = list(row[_FIRST:_CHILD])
             hit = dict(zip(HIT_COLUMNS, values, strict=True))
-            hit["created_at"] = as_utc(hit["created_at"])
-            hit["updated_at"] = as_utc(hit["updated_at"])
-            children = row[4 + len(HIT_COLUMNS) : 4 + len(HIT_COLUMNS) + len(CHILDREN)]
-            for name, value in zip(CHILDREN, children, strict=True):
-                hit[name] = from_json(value) if isinstance(value, str | bytes) else value
+            hit["social_media"] = _json(row[_SOCIAL])
+            hit["created_at"] = as_utc(row[_CREATED])
+            hit["updated_at"] = as_utc(row[_UPDATED])
+            for name, value in zip(CHILDREN, row[_CHILD:_KEYS], strict=True):
+                hit[name] = _json(value)
             hits.append(hit)
-            keys.append(list(row[len(row) - key_count :]))
+            keys.append(list(row[_KEYS : _KEYS + key_count]))
     return FoundPage(hits=hits, keys=keys, states=states, topics=topics)
+
+
+def _json(value: Any) -> Any:
+    return from_json(value) if isinstance(value, str | bytes) else value
