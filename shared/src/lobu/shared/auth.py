@@ -1,5 +1,8 @@
 """Bearer-token authentication: JWTs verified with PyJWT, roles `admin` and `alliance`.
 
+The dependencies are `async def` although they never wait: FastAPI runs a plain `def`
+dependency in its thread pool, a hop that cost a search request more than its query.
+
 Locally tokens are HS256 with a shared secret (`lobu token` prints one); in
 production RS256 with the identity provider's public key. Every token must name the
 configured issuer (`iss`, "lobu" by default) and audience.
@@ -171,7 +174,7 @@ def authenticate(request: Request, *, admin: bool) -> Caller:
     return _require_admin(caller) if admin else caller
 
 
-def optional_caller(
+async def optional_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller | None:
@@ -184,14 +187,14 @@ def optional_caller(
     return _verified(request, credentials.credentials)
 
 
-def required_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
+async def required_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
     """The caller; 401 without a token."""
     if caller is None:
         raise _unauthorized(_NO_TOKEN, invalid=False)
     return caller
 
 
-def admin_caller(caller: Annotated[Caller, Depends(required_caller)]) -> Caller:
+async def admin_caller(caller: Annotated[Caller, Depends(required_caller)]) -> Caller:
     """The caller, who must be Servicebüro staff; 403 otherwise."""
     return _require_admin(caller)
 

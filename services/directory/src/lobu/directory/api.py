@@ -39,13 +39,13 @@ places_router = ServiceRouter(prefix="/places", tags=["places"])
 AllianceId = Annotated[str, Path(min_length=1, max_length=64, description="The alliance's id")]
 
 
-def get_directory(request: Request) -> AllianceDirectory:
+async def get_directory(request: Request) -> AllianceDirectory:
     """The use cases, built once in main.py."""
     directory: AllianceDirectory = request.app.state.directory
     return directory
 
 
-def get_search(request: Request) -> AllianceSearch:
+async def get_search(request: Request) -> AllianceSearch:
     """The search, built once in main.py."""
     search: AllianceSearch = request.app.state.search
     return search

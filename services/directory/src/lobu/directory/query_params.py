@@ -38,7 +38,7 @@ def parse_near(near: str, radius_km: float | None) -> Near:
     return Near(latitude, longitude, radius_km if radius_km is not None else DEFAULT_RADIUS_KM)
 
 
-def alliance_query(
+async def alliance_query(
     q: Annotated[
         str | None, Query(max_length=200, description="Words in name, place or partners")
     ] = None,
