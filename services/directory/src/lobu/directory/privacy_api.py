@@ -14,7 +14,7 @@ from lobu.directory.privacy_requests import (
     PrivacyRequests,
     RequestStatus,
 )
-from lobu.shared import AdminCaller, ServiceRouter
+from lobu.shared import AdminCaller, ServiceRouter, as_utc
 from lobu.shared.contracts.privacy import PrivacyKind
 
 privacy_router = ServiceRouter(prefix="/privacy-requests", tags=["privacy"])
@@ -65,8 +65,8 @@ def view_of(status: RequestStatus, http_request: Request) -> PrivacyRequestView:
         state=request.state,
         services=status.services,
         requested_by=request.requested_by,
-        requested_at=request.created_at,
-        completed_at=request.completed_at,
+        requested_at=as_utc(request.created_at),  # SQLite gives them back without a zone
+        completed_at=as_utc(request.completed_at) if request.completed_at else None,
         erased=(
             {name: answer.counts for name, answer in status.answers.items()}
             if request.kind == "erasure"
