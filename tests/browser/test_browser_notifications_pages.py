@@ -159,22 +159,6 @@ def notifications(
         service.stop()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    from playwright.async_api import async_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def context(browser: Browser, notifications: Notifications) -> AsyncIterator[BrowserContext]:
     """A fresh browser profile whose relative URLs go to notifications."""

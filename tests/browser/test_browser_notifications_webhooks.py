@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 import requests
 
 from lobu.shared.auth import Role
@@ -87,22 +86,6 @@ def service(
         yield process.url, SessionIssuer(settings)
     finally:
         process.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    from playwright.async_api import async_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.mark.asyncio(loop_scope="session")

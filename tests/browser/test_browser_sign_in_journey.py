@@ -15,7 +15,7 @@ import email
 import email.policy
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from lobu.shared.auth import Role, create_token
 from lobu.shared.mailsink import MailSink
@@ -116,20 +115,6 @@ def portal(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -
             service.start()
             stack.callback(service.stop)
         yield Portal(urls=urls, mail=sink, kafka=kafka, logs=folder)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    from playwright.async_api import async_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_ARGS
-        )
-        yield launched
-        await launched.close()
 
 
 async def _context(browser: Browser) -> BrowserContext:

@@ -22,7 +22,7 @@ import pytest_asyncio
 from lobu.shared.auth import Role
 from lobu.shared.web_sessions import SESSION_COOKIE
 from lobu.surveys.main import create_app
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+from tests.browser.conftest import chromium_path
 from tests.support.ports import free_port
 from tests.support.service_process import ServiceProcess
 from tests.support.tokens import TEST_JWT_SECRET
@@ -75,20 +75,6 @@ def surveys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Surveys]:
         yield Surveys(url=service.url, ids=ids)
     finally:
         service.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def _context(browser: Browser, surveys: Surveys, *, admin: bool) -> BrowserContext:

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from lobu.shared import transaction, utc_now
 from lobu.shared.auth import Role
 from lobu.shared.web_sessions import SESSION_COOKIE
 from lobu.surveys.main import create_app
 from lobu.surveys.schemas import SurveyCreate
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+from tests.browser.conftest import chromium_path
 from tests.support.ports import free_port
 from tests.support.service_process import ServiceProcess
 from tests.support.tokens import TEST_JWT_SECRET
@@ -92,20 +91,6 @@ def surveys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Surveys]:
         yield Surveys(url=service.url, survey_id=survey_id)
     finally:
         service.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_a_signed_in_coordinator_answers_the_survey_on_a_phone(
