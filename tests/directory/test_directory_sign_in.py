@@ -334,3 +334,30 @@ async def test_staff_enter_a_privacy_request_in_the_browser(directory: FastAPI) 
         )  # fmt: skip
         assert bad.status_code == 422
         assert "gültige E-Mail-Adresse" in bad.text
+
+
+async def test_an_erasure_takes_the_sign_in_links_and_audit_of_the_address(
+    directory: FastAPI,
+) -> None:
+    from lobu.directory.privacy_data import DirectoryPersonalData
+    from lobu.shared.privacy import AddressHasher
+
+    await add_alliance(directory, "Anmeldebündnis Vergessen", "vergessen@example.org")
+    async with signed_in(directory, "vergessen@example.org") as http:
+        await ask_for_link(http, "vergessen@example.org")  # a second link, never used
+    runtime = directory.state.runtime
+    data = DirectoryPersonalData(
+        directory.state.directory, AddressHasher.from_settings(runtime.settings)
+    )
+    async with runtime.sessions() as session, session.begin():
+        found = await data.find(session, "vergessen@example.org")
+        erased = await data.erase(session, "vergessen@example.org")
+    assert {entry["action"] for entry in found["sign_ins"]} >= {"link_sent", "signed_in"}
+    assert erased["sign_in_links"] == 1
+    assert erased["sign_in_audit"] >= 3
+    async with runtime.sessions() as session:
+        links = list(await session.scalars(select(SignInLink)))
+        entries = list(await session.scalars(select(SignInAuditEntry)))
+    assert all(link.email != "vergessen@example.org" for link in links)
+    hashed = AddressHasher.from_settings(runtime.settings).hash("vergessen@example.org")
+    assert all(entry.address_hash != hashed for entry in entries)

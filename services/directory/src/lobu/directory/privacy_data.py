@@ -3,20 +3,22 @@
 Personal data here: alliance contacts. Erasing a contact is an edit of its alliance
 like any other (a new version, `alliance.updated` and the contacts' new list on the
 compacted contacts topic, so replicas follow and compaction drops the old list); the
-alliance stays. Earlier access exports of the same address go too.
+alliance stays. Earlier access exports of the same address go too, and so do the
+address's sign-in links and its entries in the sign-in audit (found by keyed hash).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import null, select, update
+from sqlalchemy import delete, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from lobu.directory.contact_lookup import alliances_with_contact, is_contact
 from lobu.directory.privacy_models import PrivacyAnswer, PrivacyRequest
 from lobu.directory.service import AllianceDirectory
+from lobu.directory.sign_in_models import SignInAuditEntry, SignInLink
 from lobu.shared import Caller, Role
 from lobu.shared.privacy import AddressHasher, ErasedCounts, FoundRecords
 
@@ -40,7 +42,8 @@ class DirectoryPersonalData:
                     records.append(
                         {"alliance_id": alliance.id, "alliance_name": alliance.name, **contact}
                     )
-        return {"contacts": records}
+        sign_ins = await _sign_ins_of(session, self._hasher.hash(email))
+        return {"contacts": records, "sign_ins": sign_ins}
 
     async def erase(self, session: AsyncSession, email: str) -> ErasedCounts:
         """Remove the address from every alliance's contacts; forget earlier exports."""
@@ -66,4 +69,33 @@ class DirectoryPersonalData:
             .values(export=null())
             .execution_options(synchronize_session=False)
         )
-        return {"contacts": removed, "access_exports": int(getattr(exports, "rowcount", 0) or 0)}
+        links = await session.execute(
+            delete(SignInLink)
+            .where(col(SignInLink.email) == email)
+            .execution_options(synchronize_session=False)
+        )
+        audit = await session.execute(
+            delete(SignInAuditEntry)
+            .where(col(SignInAuditEntry.address_hash) == self._hasher.hash(email))
+            .execution_options(synchronize_session=False)
+        )
+        return {
+            "contacts": removed,
+            "access_exports": int(getattr(exports, "rowcount", 0) or 0),
+            "sign_in_links": int(getattr(links, "rowcount", 0) or 0),
+            "sign_in_audit": int(getattr(audit, "rowcount", 0) or 0),
+        }
+
+
+async def _sign_ins_of(session: AsyncSession, address_hash: str) -> list[dict[str, Any]]:
+    """When the address signed in, asked for links or signed out (the audit's entries)."""
+    entries = await session.scalars(
+        select(SignInAuditEntry)
+        .where(col(SignInAuditEntry.address_hash) == address_hash)
+        .order_by(col(SignInAuditEntry.id))
+    )
+    return [
+        {"at": entry.at.isoformat(), "action": entry.action, "role": entry.role,
+         "alliance_id": entry.alliance_id}
+        for entry in entries
+    ]  # fmt: skip
