@@ -300,9 +300,11 @@ def page_environment(package: str, settings: ServiceSettings | None = None) -> E
     return environment
 
 
-def page_templates(package: str) -> Jinja2Templates:
+def page_templates(package: str, settings: ServiceSettings | None = None) -> Jinja2Templates:
     """`page_environment` as Jinja2Templates whose every response has `session_context`."""
-    return Jinja2Templates(env=page_environment(package), context_processors=[session_context])
+    return Jinja2Templates(
+        env=page_environment(package, settings), context_processors=[session_context]
+    )
 
 
 def session_context(request: Request) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from lobu.shared import as_utc
 from lobu.shared.contracts.events import TARGET_GROUPS
 from lobu.shared.contracts.vocabulary import STATES
 from lobu.shared.settings import ServiceSettings
-from lobu.shared.web_sessions import page_environment, session_context
+from lobu.shared.web_sessions import browser_session
+from lobu.shared.web_sessions import page_templates as shared_page_templates
 
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
@@ -52,7 +53,7 @@ def german_number(value: float, places: int = 1) -> str:
 
 def page_templates(settings: ServiceSettings) -> Jinja2Templates:
     """The service's templates over the shared ones (session nav, CSRF field), for main.py."""
-    templates = Jinja2Templates(env=page_environment("lobu.events", settings))
+    templates = shared_page_templates("lobu.events", settings)
     templates.env.globals.update(
         states=STATES, target_groups=TARGET_GROUPS, german_day=german_day,
         german_time=german_time, german_span=german_span, german_number=german_number,
@@ -72,13 +73,12 @@ def render(
     status_code: int = 200,
     private: bool = False,
 ) -> HTMLResponse:
-    """A page from `templates/`, with the session (for the nav) and its CSRF value."""
+    """A page from `templates/`; the templates add the session (nav) and its CSRF value."""
     templates: Jinja2Templates = state_of(request, "page_templates")
-    shared = session_context(request)
     # A page that names the signed-in person is theirs alone: not cached, not referred.
-    private = private or shared["session"] is not None
+    private = private or browser_session(request) is not None
     return templates.TemplateResponse(
-        request, name, shared | context, status_code=status_code,
+        request, name, context, status_code=status_code,
         headers=PRIVATE_HEADERS if private else None,
     )  # fmt: skip
 

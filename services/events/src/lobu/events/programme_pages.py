@@ -55,10 +55,6 @@ def _window(form: ProgrammeForm, edition: EditionPublic) -> tuple[dt.datetime | 
     return starts_from, starts_until
 
 
-def _place_notice(ort: str, match: PlaceMatch) -> str | None:
-    return place_notice(ort, match)
-
-
 def _map_of(items: list[ActionPublic]) -> GermanyMap:
     """This page's actions with a place as linked dots on the shared map of Germany."""
     points = [
@@ -92,7 +88,7 @@ async def programme_page(request: Request, year: int) -> HTMLResponse:
     ort = form.text("ort") or ""
     match = gazetteer.resolve(ort) if ort else PlaceMatch(None)
     place = match.place
-    notice = _place_notice(ort, match)
+    notice = place_notice(ort, match)
     starts_from, starts_until = _window(form, edition)
     query = ProgrammeQuery(
         year=year, land=form.choice("land"), target_group=form.choice("zielgruppe"),

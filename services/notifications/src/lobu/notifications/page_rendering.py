@@ -12,12 +12,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from lobu.shared import ServiceSettings
-from lobu.shared.web_sessions import page_environment, session_context
+from lobu.shared.web_sessions import page_templates as shared_page_templates
 
 
 def page_templates(settings: ServiceSettings) -> Jinja2Templates:
     """The pages' templates, built once per app (main.py keeps them in app.state)."""
-    return Jinja2Templates(env=page_environment("lobu.notifications", settings))
+    return shared_page_templates("lobu.notifications", settings)
 
 
 def render_page(
@@ -33,7 +33,7 @@ def render_page(
     return templates.TemplateResponse(
         request,
         name,
-        {**session_context(request), **context},
+        dict(context),
         status_code=status_code,
         headers=dict(headers or {}),
     )

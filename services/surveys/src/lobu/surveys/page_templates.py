@@ -1,7 +1,8 @@
 """The Jinja2 templates of every surveys page, with the shared session nav and CSRF field.
 
 Built once in main.py (`page_environment` needs the settings for the nav's links) and
-kept on `app.state.templates`; `render` adds the session and its CSRF value.
+kept on `app.state.templates`; every page gets the session and its CSRF value from
+`session_context`, the templates' context processor.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from lobu.shared.settings import ServiceSettings
-from lobu.shared.web_sessions import page_environment, session_context
+from lobu.shared.web_sessions import page_templates
 from lobu.surveys.charts import percent, render_svg
 
 
 def build_templates(settings: ServiceSettings) -> Jinja2Templates:
     """The service's templates over the shared ones, with the chart helpers."""
-    environment = page_environment("lobu.surveys", settings)
-    environment.globals["percent"] = percent
-    environment.globals["render_svg"] = render_svg
-    return Jinja2Templates(env=environment)
+    templates = page_templates("lobu.surveys", settings)
+    templates.env.globals["percent"] = percent
+    templates.env.globals["render_svg"] = render_svg
+    return templates
 
 
 def render(
@@ -32,6 +33,6 @@ def render(
     """The page `name`, with who is signed in (for the nav) and the session's CSRF value."""
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
-        request, name, {**session_context(request), **context}, status_code=status_code,
+        request, name, context, status_code=status_code,
         headers=headers,
     )  # fmt: skip
