@@ -127,13 +127,13 @@ async def _context(browser: Browser) -> BrowserContext:
 
 async def sign_in(portal: Portal, page: Page, address: str) -> str:
     """Ask for a link on the page, follow the mailed one; the link, for a second try."""
+    before = portal.link_for(address)  # before asking: the new mail may come at once
     await page.goto(f"{portal.urls['directory']}/anmelden")
     await page.get_by_label("E-Mail-Adresse").fill(address)
     await page.get_by_role("button", name="Anmeldelink anfordern").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         "Bitte sehen Sie in Ihr Postfach"
     )
-    before = portal.link_for(address)
     link: str = await eventually(
         lambda: (found := portal.link_for(address)) != before and found,
         timeout=90, what=f"the sign-in mail to {address}",
