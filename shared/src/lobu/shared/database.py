@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Insert, event, text
+from sqlalchemy import Insert, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,9 +29,50 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = _create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    return _create_async_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
-    )
+    engine = _create_async_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    _ping_connections_after_idle(engine)
+    return engine
+
+
+# A pooled connection that was in use this recently is not pinged when it is checked out.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "lobu_idle_since"
+
+
+def _ping_connections_after_idle(engine: AsyncEngine) -> None:
+    """Ping a connection at checkout only when it lay idle in the pool for a while.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout, and with asyncpg a ping
+    outside autocommit is three round trips (`BEGIN`, `;`, `ROLLBACK`): under load,
+    more than the statement a search then sends (docs/performance.md). A connection
+    checked in less than `PING_AFTER_IDLE_SECONDS` ago was working then; one idle
+    longer (a night, a database restart, a failover) is pinged, and one that does
+    not answer is replaced before the caller gets it (SQLAlchemy's documented
+    `DisconnectionError` in a checkout listener: the pool connects anew, up to three
+    times). What remains is a connection that dies within that second: its statement
+    fails with a disconnect, SQLAlchemy invalidates the whole pool, and the caller's
+    own retry or error path (an outage, `database_errors.is_outage`) takes over.
+    """
+    dialect = engine.dialect
+
+    def fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError("the pooled connection did not answer a ping") from error
+
+    event.listen(engine.sync_engine, "connect", fresh)
+    event.listen(engine.sync_engine, "checkin", checked_in)
+    event.listen(engine.sync_engine, "checkout", checked_out)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
